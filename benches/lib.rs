@@ -1,0 +1,1 @@
+//! End-to-end benches live in `benches/`; this library is empty.

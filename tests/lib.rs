@@ -1,0 +1,1 @@
+//! Whole-pipeline tests live beside this file (`tests/*.rs` as `[[test]]` targets).
