@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(BurstFormat::Nine.zc_first_useful_offset(), 3368);
         assert_eq!(BurstFormat::Eight.zc_first_useful_offset(), 2264);
         assert_eq!(BurstFormat::EightLongFirstCp.zc_first_useful_offset(), 2272);
-        assert_eq!(BurstFormat::Nine.useful_start(5) - BurstFormat::Nine.useful_start(3), ZC_SPACING);
+        assert_eq!(
+            BurstFormat::Nine.useful_start(5) - BurstFormat::Nine.useful_start(3),
+            ZC_SPACING
+        );
         assert_eq!(BurstFormat::Nine.symbol_start(8), 8776);
     }
 
