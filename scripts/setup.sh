@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages droneid needs on Debian 12. Idempotent and non-interactive.
+# Rust itself (stable >= 1.80, tested with 1.95) is expected to be installed via rustup.
+set -euo pipefail
+
+PACKAGES=(build-essential pkg-config)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup.sh: cargo not found. Install Rust with rustup (https://rustup.rs), then re-run." >&2
+  exit 1
+fi
+echo "setup.sh: system packages present; Rust $(rustc --version | cut -d' ' -f2)"
