@@ -1,2 +1,102 @@
-//! Sample sources (raw cf32/cf64/ci16/ci8, SigMF, stdin) read in bounded blocks, and SigMF writing.
+//! Sample sources (raw cf32/cf64/ci16/ci8/cu8, SigMF, stdin) read in bounded blocks, and SigMF
+//! writing.
+//!
+//! * [`open_input`] resolves a path (`-` for stdin, a SigMF recording by its `.sigmf-meta`,
+//!   `.sigmf-data`, `.sigmf` or base path, or a raw file) into a [`SampleSource`]. Command-line
+//!   values in [`InputOptions`] override SigMF metadata.
+//! * [`SampleSource::read_block`] fills a caller buffer of [`Complex32`] through one fixed
+//!   internal byte buffer (no allocation after `open_input`). NaN/Inf samples become 0 and are
+//!   counted ([`SampleSource::nonfinite_samples`]).
+//! * [`SigmfWriter`] writes `BASE.sigmf-data` + `BASE.sigmf-meta` (SigMF 1.0.0), through a
+//!   temporary file renamed on [`SigmfWriter::finish`], so a failed or abandoned write leaves
+//!   no partial recording.
+//!
+//! ```no_run
+//! use droneid_io::{open_input, InputOptions};
+//! use droneid_core::Complex32;
+//!
+//! let mut src = open_input("capture.sigmf-meta", &InputOptions::default())?;
+//! println!("{} at {} S/s", src.info().format, src.info().sample_rate_hz);
+//! let mut block = vec![Complex32::default(); 65536];
+//! loop {
+//!     let n = src.read_block(&mut block)?;
+//!     if n == 0 { break; }
+//!     // process &block[..n]
+//! }
+//! # Ok::<(), droneid_io::IoError>(())
+//! ```
 #![forbid(unsafe_code)]
+
+mod format;
+mod sigmf;
+mod source;
+
+pub use droneid_core::Complex32;
+pub use format::{SampleFormat, SUPPORTED_FORMATS, SUPPORTED_SIGMF_DATATYPES};
+pub use sigmf::{
+    read_sigmf_meta, sigmf_meta_json, write_sigmf_meta, Annotation, SigmfMeta, SigmfWriter,
+};
+pub use source::{open_input, InputOptions, SampleSource, SourceInfo, DEFAULT_BUFFER_BYTES};
+
+use std::path::PathBuf;
+
+/// Errors of this crate. Messages are one line and say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The input file does not exist.
+    #[error("input not found: {path}")]
+    NotFound { path: PathBuf },
+    /// The input path is a directory.
+    #[error("{path} is a directory, not a sample file or SigMF recording")]
+    IsDirectory { path: PathBuf },
+    /// The file exists but cannot be opened (permissions, …).
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A read failed part-way.
+    #[error("read error on {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A write (or rename/remove of an output file) failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A `.sigmf-meta` file that is not JSON.
+    #[error("SigMF metadata {path} is not valid JSON: {message}")]
+    MetaJson { path: PathBuf, message: String },
+    /// A `.sigmf-meta` field missing or of the wrong type.
+    #[error("SigMF metadata {path}: `{field}` {reason}")]
+    MetaField {
+        path: PathBuf,
+        field: String,
+        reason: String,
+    },
+    /// No sample rate in the metadata (or a raw input) and none given.
+    #[error(
+        "{path}: {what} has no sample rate; pass --sample-rate HZ (e.g. --sample-rate 15.36M)"
+    )]
+    MissingSampleRate { path: String, what: &'static str },
+    /// A sample rate that is NaN, infinite or not positive.
+    #[error("sample rate {value} Hz is invalid: it must be a positive finite number")]
+    InvalidSampleRate { value: f64 },
+    /// A centre frequency that is NaN or infinite.
+    #[error("centre frequency {value} Hz is invalid: it must be a finite number")]
+    InvalidCenterFreq { value: f64 },
+    /// A datatype (SigMF `core:datatype` or `--format`) this crate does not read.
+    #[error("unsupported sample datatype `{datatype}`{reason}; supported: {supported} (--format cf32|cf64|ci16|ci8|cu8)", supported = SUPPORTED_SIGMF_DATATYPES)]
+    UnsupportedDatatype { datatype: String, reason: String },
+    /// A SigMF archive (`.sigmf`, a tar file).
+    #[error("{path} is a SigMF archive (tar); extract it (tar xf) and pass the .sigmf-meta file")]
+    SigmfArchive { path: PathBuf },
+    /// A recording with more than one channel.
+    #[error(
+        "{path}: {channels} interleaved channels; only single-channel recordings are supported"
+    )]
+    MultiChannel { path: PathBuf, channels: u64 },
+}
