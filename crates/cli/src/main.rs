@@ -1,3 +1,54 @@
-fn main() {
-    println!("droneid: under construction");
+//! `droneid`: DJI DroneID from IQ samples. See `droneid --help`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd_decode;
+// mod cmd_synth; // TEMP
+mod common;
+
+/// Exit status for unusable input or bad flags (clap also uses 2 for usage errors).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status for an I/O failure during a run (outputs are flushed first).
+pub const EXIT_IO: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "droneid",
+    version,
+    about = "Decode DJI DroneID bursts from IQ recordings at any sample rate, and synthesise test captures.",
+    long_about = "droneid finds DJI DroneID bursts (the OcuSync 2 'O2' OFDM broadcast, ~9 MHz wide, every ~600 ms) \
+anywhere in a recorded band, demodulates them with soft decisions, turbo-decodes them and prints one JSON \
+object per burst on stdout.\n\n\
+Inputs: SigMF recordings (X.sigmf-meta + X.sigmf-data) bring their own rate, format and centre frequency; \
+raw files need --sample-rate and take --format cf32|cf64|ci16|ci8|cu8 (default cf32). Any rate >= 15.36 MS/s works.",
+    after_help = "Examples:\n  droneid decode signals/real-0x11-15m36.sigmf-meta\n  droneid decode capture.cf32 --sample-rate 50M --center-freq 2.4445G\n  hackrf_transfer -r - -s 20000000 | droneid decode - --format ci8 --sample-rate 20M\n  droneid synth --output /tmp/test --sample-rate 61.44M --bursts 4 --snr-db 0\n  droneid decode /tmp/test.sigmf-meta --all"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decode every DroneID burst in a recording; JSON lines on stdout, summary on stderr.
+    Decode(cmd_decode::DecodeArgs),
+    // /// Write a SigMF recording of synthetic DroneID bursts plus a ground-truth file.
+    // Synth(cmd_synth::SynthArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Decode(args) => cmd_decode::run(args),
+        // Command::Synth(args) => cmd_synth::run(args).map_err(common::CliError::usage),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("droneid: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
 }

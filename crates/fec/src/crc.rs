@@ -12,7 +12,11 @@ const fn crc24a_table() -> [u32; 256] {
         let mut crc = (i as u32) << 16;
         let mut b = 0;
         while b < 8 {
-            crc = if crc & 0x80_0000 != 0 { (crc << 1) ^ 0x86_4CFB } else { crc << 1 };
+            crc = if crc & 0x80_0000 != 0 {
+                (crc << 1) ^ 0x86_4CFB
+            } else {
+                crc << 1
+            };
             b += 1;
         }
         table[i] = crc & 0xFF_FFFF;
@@ -28,7 +32,11 @@ const fn crc16_table() -> [u16; 256] {
         let mut crc = i as u16;
         let mut b = 0;
         while b < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x8408 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x8408
+            } else {
+                crc >> 1
+            };
             b += 1;
         }
         table[i] = crc;

@@ -1,0 +1,122 @@
+//! A decoded burst and its JSON line (`../docs/interface.md` keys).
+
+use droneid_core::TRANSPORT_BLOCK_BYTES;
+use droneid_payload::{parse_block, to_hex, ParsedMessage};
+use serde_json::{Map, Value};
+
+/// One demodulated and decoded burst.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// First sample of the burst's first cyclic prefix, at the input's own rate.
+    pub start_sample: i64,
+    /// Input sample rate, Hz.
+    pub sample_rate_hz: f64,
+    /// Burst centre relative to the capture centre (channel offset + CFO), Hz.
+    pub freq_offset_hz: f64,
+    /// Capture centre, Hz, when known.
+    pub capture_center_freq_hz: Option<f64>,
+    /// Estimated in-band SNR, dB.
+    pub snr_db: f32,
+    /// 9 or 8.
+    pub symbols: u8,
+    /// Transport-block CRC24A passed.
+    pub crc24_ok: bool,
+    /// Turbo iterations used.
+    pub turbo_iterations: u32,
+    /// The 176 decoded bytes (hard decisions even when the CRC failed).
+    pub block: [u8; TRANSPORT_BLOCK_BYTES],
+    /// Residual CFO measured by the demodulator relative to the refined channel centre, Hz.
+    pub cfo_hz: f64,
+    /// The parsed message (CRC16, type, fields).
+    pub message: ParsedMessage,
+}
+
+impl Frame {
+    /// Builds a frame and parses its block.
+    pub fn new(
+        start_sample: i64,
+        sample_rate_hz: f64,
+        freq_offset_hz: f64,
+        capture_center_freq_hz: Option<f64>,
+        snr_db: f32,
+        symbols: u8,
+        crc24_ok: bool,
+        turbo_iterations: u32,
+        block: [u8; TRANSPORT_BLOCK_BYTES],
+        cfo_hz: f64,
+    ) -> Self {
+        let message = parse_block(&block);
+        Self {
+            start_sample,
+            sample_rate_hz,
+            freq_offset_hz,
+            capture_center_freq_hz,
+            snr_db,
+            symbols,
+            crc24_ok,
+            turbo_iterations,
+            block,
+            cfo_hz,
+            message,
+        }
+    }
+
+    /// Message CRC16 passed (only meaningful when `crc24_ok`).
+    pub fn crc16_ok(&self) -> bool {
+        self.crc24_ok && self.message.crc16_ok
+    }
+
+    /// `start_sample / sample_rate`, seconds.
+    pub fn time_s(&self) -> f64 {
+        self.start_sample as f64 / self.sample_rate_hz
+    }
+
+    /// Serial number for grouping frames per drone (CRC24-valid frames only).
+    pub fn serial_number(&self) -> Option<&str> {
+        if self.crc24_ok {
+            self.message.serial_number()
+        } else {
+            None
+        }
+    }
+
+    /// The JSON object of one output line, with the keys of the interface contract.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("start_sample".into(), self.start_sample.into());
+        m.insert("time_s".into(), self.time_s().into());
+        m.insert("freq_offset_hz".into(), round_to(self.freq_offset_hz, 1.0).into());
+        m.insert(
+            "center_freq_hz".into(),
+            match self.capture_center_freq_hz {
+                Some(c) => round_to(c + self.freq_offset_hz, 1.0).into(),
+                None => Value::Null,
+            },
+        );
+        m.insert("snr_db".into(), round_to(self.snr_db as f64, 0.01).into());
+        m.insert("symbols".into(), self.symbols.into());
+        m.insert("crc24_ok".into(), self.crc24_ok.into());
+        m.insert("crc16_ok".into(), self.crc16_ok().into());
+        m.insert("msg_type".into(), self.message.msg_type.into());
+        m.insert("message_hex".into(), to_hex(&self.message.message).into());
+        m.insert("block_hex".into(), to_hex(&self.block).into());
+        m.insert("cfo_hz".into(), round_to(self.cfo_hz, 1.0).into());
+        m.insert("turbo_iterations".into(), self.turbo_iterations.into());
+        if self.crc24_ok {
+            for (k, v) in self.message.json_fields() {
+                m.entry(k).or_insert(v);
+            }
+        }
+        m
+    }
+}
+
+fn round_to(v: f64, step: f64) -> f64 {
+    if v.is_finite() {
+        // Divide by the inverse so that e.g. 17.24 prints as 17.24, not 17.240000000000002.
+        let inv = (1.0 / step).round();
+        (v * inv).round() / inv
+    } else {
+        0.0
+    }
+}
