@@ -39,7 +39,12 @@ pub struct SynthArgs {
     #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
     /// Output sample rate, >= 15.36e6 (15.36e6, 15360000 or 15.36M).
-    #[arg(long, value_name = "HZ", default_value = "15.36e6")]
+    #[arg(
+        long,
+        value_name = "HZ",
+        default_value = "15.36e6",
+        allow_hyphen_values = true
+    )]
     pub sample_rate: String,
     /// Bursts per drone [default: 1, or as many as fit --duration-s].
     #[arg(long, value_name = "N")]
@@ -87,10 +92,15 @@ pub struct SynthArgs {
     #[arg(long, value_name = "MS", default_value_t = 1.0)]
     pub tail_ms: f64,
     /// Capture centre frequency (metadata and truth center_freq_hz).
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_hyphen_values = true)]
     pub center_freq: Option<String>,
     /// Transmitter sample-clock error, ppm (-1000..=1000).
-    #[arg(long, value_name = "PPM", default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "PPM",
+        default_value_t = 0.0,
+        allow_hyphen_values = true
+    )]
     pub ppm: f64,
     /// Multipath taps "delay_us:gain_db[:phase_deg],..." (e.g. "0:0,0.8:-6:90"); the taps are
     /// normalised to unit total power, so --snr-db is the received SNR.
@@ -121,11 +131,17 @@ fn parse_multipath(text: &str) -> anyhow::Result<Vec<(f64, Complex64)>> {
             s.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| anyhow!("--multipath: '{item}': '{s}' is not a finite number; {HELP}"))
+                .ok_or_else(|| {
+                    anyhow!("--multipath: '{item}': '{s}' is not a finite number; {HELP}")
+                })
         };
         let delay_us = num(parts[0])?;
         let gain_db = num(parts[1])?;
-        let phase_deg = if parts.len() == 3 { num(parts[2])? } else { 0.0 };
+        let phase_deg = if parts.len() == 3 {
+            num(parts[2])?
+        } else {
+            0.0
+        };
         if !(0.0..=1000.0).contains(&delay_us) {
             bail!("--multipath: delay {delay_us} us is outside 0..=1000 us");
         }
@@ -215,7 +231,10 @@ fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
         Ok(v * 1e-3)
     };
     sc.interval_s = ms("--interval-ms", args.interval_ms)?;
-    sc.jitter_s = ms("--jitter-ms", args.jitter_ms.unwrap_or(0.02 * args.interval_ms))?;
+    sc.jitter_s = ms(
+        "--jitter-ms",
+        args.jitter_ms.unwrap_or(0.02 * args.interval_ms),
+    )?;
     sc.lead_in_s = ms("--lead-in-ms", args.lead_in_ms)?;
     sc.tail_s = ms("--tail-ms", args.tail_ms)?;
     if let Some(snr) = args.snr_db {
@@ -320,12 +339,17 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow!("--output: {e}"))?;
     writer.set_global("droneid:seed", serde_json::json!(args.seed));
-    writer.set_global("droneid:noise_power", serde_json::json!(droneid_synth::NOISE_POWER));
+    writer.set_global(
+        "droneid:noise_power",
+        serde_json::json!(droneid_synth::NOISE_POWER),
+    );
 
     let result = (|| -> anyhow::Result<Vec<TruthRecord>> {
-        let truth = render_capture(&spec, droneid_synth::DEFAULT_BLOCK_LEN, &mut |b: &[Complex32]| {
-            writer.write(b).map_err(anyhow::Error::from)
-        })?;
+        let truth = render_capture(
+            &spec,
+            droneid_synth::DEFAULT_BLOCK_LEN,
+            &mut |b: &[Complex32]| writer.write(b).map_err(anyhow::Error::from),
+        )?;
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(&truth_tmp)
                 .with_context(|| format!("cannot write {}", truth_tmp.display()))?,

@@ -185,7 +185,14 @@ pub fn cv_score_reference(taps: usize, input: &[Complex32; NUM_CARRIERS]) -> f64
 /// Value at `k` of the least-squares line through a window with the given sums, and the
 /// hat-matrix weight of a point at `k` in that window (1/n + (k − k̄)²/S_kk).
 #[inline]
-fn window_fit(n: f64, sk: f64, skk: f64, sy: Complex64, sky: Complex64, k: f64) -> (Complex64, f64) {
+fn window_fit(
+    n: f64,
+    sk: f64,
+    skk: f64,
+    sy: Complex64,
+    sky: Complex64,
+    k: f64,
+) -> (Complex64, f64) {
     let kbar = sk / n;
     let ybar = sy / n;
     let var = skk / n - kbar * kbar;
@@ -274,7 +281,10 @@ mod tests {
         let mut x = [Complex32::new(0.0, 0.0); NUM_CARRIERS];
         for (i, v) in x.iter_mut().enumerate() {
             let ph = 0.05 * i as f32;
-            *v = Complex32::new(ph.cos() + rng.gen_range(-0.3..0.3), ph.sin() + rng.gen_range(-0.3..0.3));
+            *v = Complex32::new(
+                ph.cos() + rng.gen_range(-0.3..0.3),
+                ph.sin() + rng.gen_range(-0.3..0.3),
+            );
         }
         let mut s = LocalLinearSmoother::new();
         s.load(&x);
@@ -282,7 +292,10 @@ mod tests {
             let fast = s.cv_score(&x, taps);
             let slow = cv_score_reference(taps, &x);
             // Exact identity; only f64 rounding differs.
-            assert!((fast - slow).abs() < 1e-9 * slow.max(1.0), "taps {taps}: {fast} vs {slow}");
+            assert!(
+                (fast - slow).abs() < 1e-9 * slow.max(1.0),
+                "taps {taps}: {fast} vs {slow}"
+            );
         }
     }
 

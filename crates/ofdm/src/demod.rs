@@ -9,32 +9,44 @@
 //!    around the hint; timing = argmax |C|, `f_frac = arg C·Fs/(2π·1024)` (±7.5 kHz). CP
 //!    correlation does not depend on the CFO, so the −1.7 samples/subcarrier bias of the
 //!    root-600 hint does not matter here.
-//! 3. **Integer CFO** m ∈ ±`max_int_cfo_subcarriers`: FFT both ZC windows (backed off into the
-//!    CP), and maximise the joint ZC metric
+//! 3. **Integer CFO** m ∈ ±(`max_int_cfo_subcarriers` + 1): FFT both ZC windows (backed off
+//!    into the CP), and maximise the joint ZC metric
 //!    `|Σ_i Y600[bin(i)+m]·conj(X600_i)·conj(Y147[bin(i)+m]·conj(X147_i))|`, normalised by
 //!    `sqrt(Σ|Y600|²·Σ|Y147|²)` over the same bins (see [`zc_pair_metric_reference`]). Channel and
 //!    timing phase are common to both pilots and cancel. The normalised value is reported as
 //!    [`DemodResult::zc_metric`] ∈ [0, 1]; for a burst at per-carrier SNR ρ it is ≈ ρ/(1+ρ)
 //!    (≈0.33 at −3 dB in-band, ≈0.9 at +10 dB), for noise only it is ≈0.04 (max over m ≈0.07).
-//!    Below `min_zc_metric` the call returns [`DemodFailure::NoZcPair`].
+//!    Below `min_zc_metric` (default 0.15) the call returns [`DemodFailure::NoZcPair`]; a
+//!    receiver that wants a stricter gate can test `zc_metric` (and `zc_runner_up`) itself.
 //! 4. Correct the total CFO (fractional + integer) on the whole buffer.
 //! 5. **Fine timing** from the phase slope of the raw ZC channel estimates across carriers
 //!    (lags 8 then 32, both pilots): it estimates the centre of gravity of the channel delay
 //!    profile. All FFT windows are then placed `timing_backoff` samples before it.
 //! 6. **Channel model** from the pilots (both ZC symbols, plus symbol 0 when detected):
-//!    `H_s(k) = G(k)·exp(jω(t_s − t̄))·exp(−j2πkτ/1024)` with G the pilot average after removing
-//!    the residual CFO ω (from the pilot phase differences, a least-squares line when there are
-//!    three pilots) and the timing ramp τ, smoothed across carriers by a local linear fit
-//!    ([`crate::chest::LocalLinearSmoother`], `smoothing_taps` carriers). This parametric form
-//!    has no extrapolation noise on the outer symbols; a sample-clock offset of ±20 ppm leaves
-//!    at most 0.16 rad of phase error at the band edge of the outermost symbol (not modelled).
+//!    `H_s(k) = G(k)·exp(jω(t_s − t̄))·exp(−j2πk(τ + ε(t_s − t̄))/1024)`, where
+//!    * ω is the residual CFO from the pilot phase differences (a least-squares line when
+//!      there are three pilots), refining the CFO estimate to a few Hz;
+//!    * τ is the fine timing and ε the sample-clock offset (timing drift), from the phase
+//!      slopes of the individual pilots against their mean, shrunk towards 0 by its own
+//!      estimated variance (applied at high SNR, where ±20 ppm would otherwise cost ≈0.5 dB
+//!      at +10 dB; ignored at −3 dB, where it does not matter and cannot be estimated);
+//!    * G is the average of the de-rotated, de-ramped pilots, smoothed across carriers by a
+//!      local linear fit ([`crate::chest::LocalLinearSmoother`]) whose window is chosen per
+//!      burst by leave-one-out cross-validation (7…127 carriers; `adaptive_smoothing`).
+//!
+//!    This parametric form has no extrapolation noise on the outer symbols.
 //! 7. **Format**: symbol 0's window is compared with the known pilot QPSK(c(0..1200)):
-//!    `symbol0_metric = |Σ Y0·conj(X0)·conj(H0)| / Σ|H0|²` (≈1 present, ≈0 absent);
-//!    ≥ `symbol0_threshold` → [`BurstFormat::Nine`], else [`BurstFormat::Eight`].
+//!    `symbol0_metric = |Σ Y0·conj(X0)·conj(H0)| / Σ|H0|²` (≈1 present, ≈0 absent, noise
+//!    std ≈0.04 at −3 dB); ≥ `symbol0_threshold` → [`BurstFormat::Nine`], else
+//!    [`BurstFormat::Eight`].
 //! 8. **Noise variance** σ² of Y per carrier from the spread of the de-rotated raw pilot
 //!    estimates around their mean (the channel cancels exactly); **soft demap**
-//!    `L(b0) = 2√2·Re(Y·conj(H))/σ²`, `L(b1) = 2√2·Im(Y·conj(H))/σ²` (spec §4.5 with the
-//!    per-carrier |H|² folded in).
+//!    `L(b0) = 2√2·Re(Y·conj(Ĥ))/σ²_eff`, `L(b1) = 2√2·Im(Y·conj(Ĥ))/σ²_eff` (spec §4.5 with
+//!    the per-carrier |H|² folded in), σ²_eff = σ²·(1 + v) with v the relative variance of the
+//!    channel estimate. SNR = (mean |raw pilot|² − σ²)·600 / (601·σ²).
+//!
+//! Measured (AWGN, 9-symbol, raw BER vs the QPSK bound): ≈0.1 dB implementation loss at −3 dB
+//! in-band; ≈0.15 dB against a genie receiver on 3-tap channels (≤ 1 µs) with ±20 ppm.
 //!
 //! # Conventions
 //! * Sample indices are indices into the caller's `samples` slice (15.36 MS/s).
@@ -123,6 +135,11 @@ pub struct DemodConfig {
     pub min_zc_metric: f32,
     /// Symbol-0 pilot decision threshold on `symbol0_metric`. Default 0.5.
     pub symbol0_threshold: f32,
+    /// Subtract the mean of the burst region (receiver DC offset / LO leakage) before
+    /// anything else. An OFDM burst has no DC content of its own (its mean over the ≈10 700
+    /// samples is ≈ −40 dB), while a receiver DC spike would bias the CP-based CFO estimate
+    /// and, after CFO correction, land on data carriers. Default true.
+    pub remove_dc: bool,
 }
 
 impl Default for DemodConfig {
@@ -135,6 +152,7 @@ impl Default for DemodConfig {
             timing_search: 56,
             min_zc_metric: 0.15,
             symbol0_threshold: 0.5,
+            remove_dc: true,
         }
     }
 }
@@ -421,7 +439,7 @@ impl BurstDemodulator {
         out.zc_metric = best;
         out.zc_runner_up = second;
         out.int_cfo_subcarriers = m;
-        if !(best >= self.cfg.min_zc_metric) {
+        if best.is_nan() || best < self.cfg.min_zc_metric {
             return Err(DemodFailure::NoZcPair);
         }
 
@@ -475,7 +493,11 @@ impl BurstDemodulator {
             }
         }
         if format == BurstFormat::Nine || self.cfg.adaptive_smoothing {
-            fit = self.fit(format == BurstFormat::Nine, tau_w, self.cfg.adaptive_smoothing);
+            fit = self.fit(
+                format == BurstFormat::Nine,
+                tau_w,
+                self.cfg.adaptive_smoothing,
+            );
         }
 
         // 8. Noise, SNR, soft demap.
@@ -523,8 +545,19 @@ impl BurstDemodulator {
         let hi = (base + blen).min(len);
         if hi > lo {
             let dst = (lo - base) as usize;
-            self.buf[dst..dst + (hi - lo) as usize]
-                .copy_from_slice(&samples[lo as usize..hi as usize]);
+            let valid = &mut self.buf[dst..dst + (hi - lo) as usize];
+            valid.copy_from_slice(&samples[lo as usize..hi as usize]);
+            if self.cfg.remove_dc {
+                let mut acc = Complex64::new(0.0, 0.0);
+                for v in valid.iter() {
+                    acc += Complex64::new(v.re as f64, v.im as f64);
+                }
+                let mean = acc / valid.len() as f64;
+                let mean = Complex32::new(mean.re as f32, mean.im as f32);
+                for v in valid.iter_mut() {
+                    *v -= mean;
+                }
+            }
         }
     }
 
@@ -694,10 +727,7 @@ impl BurstDemodulator {
             }
             self.g[i] = mean;
         }
-        (
-            power / (NC * np) as f64,
-            resid / (NC * (np - 1)) as f64,
-        )
+        (power / (NC * np) as f64, resid / (NC * (np - 1)) as f64)
     }
 
     /// Sample-clock offset ε (timing drift per sample) from the phase slopes of the pilots

@@ -127,7 +127,9 @@ pub(crate) fn make_capture_bits(
                 } else {
                     (PI * u).sin() / (PI * u)
                 };
-                let w = 0.42 + 0.5 * (PI * u / HALF as f64).cos() + 0.08 * (2.0 * PI * u / HALF as f64).cos();
+                let w = 0.42
+                    + 0.5 * (PI * u / HALF as f64).cos()
+                    + 0.08 * (2.0 * PI * u / HALF as f64).cos();
                 let s = src[k as usize];
                 acc += Complex64::new(s.re as f64, s.im as f64) * (sinc * w);
             }
@@ -307,7 +309,11 @@ fn clean_bursts_decode_exactly_all_formats() {
         };
         assert_eq!(out.format, want);
         // Clean: pilot-pair CFO estimate is exact up to f32 rounding; 50 Hz is the spec target.
-        assert!((out.cfo_hz - cfo).abs() < 50.0, "cfo {} vs {cfo}", out.cfo_hz);
+        assert!(
+            (out.cfo_hz - cfo).abs() < 50.0,
+            "cfo {} vs {cfo}",
+            out.cfo_hz
+        );
         // Burst start: exact for a single path (the RUB schedule starts 8 samples earlier).
         let expect_start = if format == BurstFormat::EightLongFirstCp {
             cap.burst_start + 8.0
@@ -320,7 +326,7 @@ fn clean_bursts_decode_exactly_all_formats() {
             out.burst_start
         );
         assert!(out.zc_metric > 0.99);
-        assert!(out.snr_db > 50.0);
+        assert!(out.snr_db > 50.0, "snr {}", out.snr_db);
         assert_eq!(out.erased_blocks, 0);
         assert!(out.llrs.iter().all(|l| l.is_finite()));
     }
@@ -462,6 +468,33 @@ fn multipath_and_clock_offset_plus10db() {
 }
 
 #[test]
+fn receiver_dc_offset_is_removed() {
+    const SEED_DC: u64 = 0xC1EA_0008;
+    // A receiver DC offset 22 dB above a data carrier, at −3 dB in-band SNR.
+    let scr = scrambler();
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED_DC);
+    let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
+    let mut out = DemodResult::default();
+    let (mut errs, mut genie) = (0, 0.0);
+    let n = 6;
+    for _ in 0..n {
+        let imp = awgn(-3.0)(&mut rng);
+        let mut cap = make_capture(&mut rng, BurstFormat::Nine, &imp, &scr);
+        for v in cap.samples.iter_mut() {
+            *v += Complex32::new(0.3, -0.4);
+        }
+        let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 20.0);
+        demod.demodulate(&cap.samples, hint, &mut out).unwrap();
+        errs += bit_errors(&out.llrs, &cap.bits);
+        genie += genie_ber(&imp.taps, -4.0) / n as f64;
+        assert_eq!(out.format, BurstFormat::Nine);
+    }
+    let ber = errs as f64 / (n * CODED_BITS) as f64;
+    // Within 1 dB of the AWGN bound, as without the offset.
+    assert!(ber < genie, "ber {ber}");
+}
+
+#[test]
 fn extreme_cfo_and_hint_error() {
     // ±(12 subcarriers + 7.4 kHz) = ±187.4 kHz, hint off by ±25 samples on top of −1.7·m.
     let scr = scrambler();
@@ -481,7 +514,11 @@ fn extreme_cfo_and_hint_error() {
         let hint = cap.zc600 - 1.70 * m + if j % 2 == 0 { 25.0 } else { -25.0 };
         demod.demodulate(&cap.samples, hint, &mut out).unwrap();
         // 0 dB: CFO std ≈ 40 Hz from the three pilots; 300 Hz is > 5σ.
-        assert!((out.cfo_hz - cfo).abs() < 300.0, "cfo {} vs {cfo}", out.cfo_hz);
+        assert!(
+            (out.cfo_hz - cfo).abs() < 300.0,
+            "cfo {} vs {cfo}",
+            out.cfo_hz
+        );
         let ber = bit_errors(&out.llrs, &cap.bits) as f64 / CODED_BITS as f64;
         // Theory at 0 dB is 0.159.
         assert!(ber < 0.18, "ber {ber}");
@@ -678,7 +715,11 @@ fn sweep_ber_fer_vs_snr() {
                 rng.fill(&mut payload[..]);
                 let block = append_crc24(&payload);
                 let ep = encode_and_scramble(&block);
-                let imp = if mp { multipath(snr)(&mut rng) } else { awgn(snr)(&mut rng) };
+                let imp = if mp {
+                    multipath(snr)(&mut rng)
+                } else {
+                    awgn(snr)(&mut rng)
+                };
                 let cap = make_capture_bits(&mut rng, BurstFormat::Nine, &imp, &scr, &ep);
                 let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 25.0);
                 let mut decoded = [0u8; 176];
@@ -718,7 +759,10 @@ fn time_demodulate() {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED_CLEAN);
     let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
     let mut out = DemodResult::default();
-    let imp = Impairments { snr_db: Some(0.0), ..Impairments::clean(40_000.0) };
+    let imp = Impairments {
+        snr_db: Some(0.0),
+        ..Impairments::clean(40_000.0)
+    };
     let cap = make_capture(&mut rng, BurstFormat::Nine, &imp, &scr);
     let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 20.0);
     let reps = 2000;
@@ -734,10 +778,18 @@ fn time_demodulate() {
 #[test]
 #[ignore]
 fn diag_raw_loss_by_impairment() {
-    for (name, mp, ppm) in [("mp", true, 0.0), ("ppm", false, 20.0), ("mp+ppm", true, 20.0)] {
+    for (name, mp, ppm) in [
+        ("mp", true, 0.0),
+        ("ppm", false, 20.0),
+        ("mp+ppm", true, 20.0),
+    ] {
         for snr in [-3.0, 10.0] {
             let f = move |rng: &mut ChaCha8Rng| {
-                let mut imp = if mp { multipath(snr)(rng) } else { awgn(snr)(rng) };
+                let mut imp = if mp {
+                    multipath(snr)(rng)
+                } else {
+                    awgn(snr)(rng)
+                };
                 imp.ppm = ppm;
                 imp
             };

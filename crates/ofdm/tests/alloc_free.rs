@@ -46,7 +46,7 @@ fn demodulate_does_not_allocate() {
         let ph = 2.0 * std::f64::consts::PI * 40e3 * n as f64 / 15.36e6;
         samples.push(v * Complex32::new(ph.cos() as f32, ph.sin() as f32));
     }
-    samples.extend(std::iter::repeat(Complex32::new(0.0, 0.0)).take(500));
+    samples.extend(std::iter::repeat_n(Complex32::new(0.0, 0.0), 500));
     let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr);
     let mut out = Box::new(DemodResult::default());
     let hint = 500.0 + 3368.0 - 1.7 * 3.0 + 7.0;

@@ -106,10 +106,25 @@ impl Frame {
             for (k, v) in self.message.json_fields() {
                 m.entry(k).or_insert(v);
             }
+            // Short aliases of raw fields, as `signals/expected.jsonl` names them.
+            for (alias, key) in RAW_ALIASES {
+                if let Some(v) = m.get(key).cloned() {
+                    m.entry(alias.to_string()).or_insert(v);
+                }
+            }
         }
         m
     }
 }
+
+/// `(alias, interface key)` pairs written for type 0x10 frames.
+const RAW_ALIASES: [(&str, &str); 5] = [
+    ("v_north", "v_north_raw"),
+    ("v_east", "v_east_raw"),
+    ("v_up", "v_up_raw"),
+    ("yaw", "yaw_raw"),
+    ("gps_time", "gps_time_ms"),
+];
 
 fn round_to(v: f64, step: f64) -> f64 {
     if v.is_finite() {

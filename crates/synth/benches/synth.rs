@@ -13,7 +13,12 @@ const SEED_BENCH: u64 = 0xBE_4C;
 fn bench_burst(c: &mut Criterion) {
     let block = build_transport_block(&FlightInfo::example().to_record(), None).unwrap();
     let mut g = c.benchmark_group("synth/burst");
-    for (name, fs) in [("15m36", 15.36e6), ("61m44", 61.44e6), ("122m88", 122.88e6), ("50m", 50e6)] {
+    for (name, fs) in [
+        ("15m36", 15.36e6),
+        ("61m44", 61.44e6),
+        ("122m88", 122.88e6),
+        ("50m", 50e6),
+    ] {
         let mut spec = BurstSpec::new(block, BurstFormat::Nine, 10.37);
         spec.freq_offset_hz = 1.25e6;
         spec.cfo_hz = 500.0;

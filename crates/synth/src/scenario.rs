@@ -168,7 +168,10 @@ impl Scenario {
             });
         }
         if self.drones == 0 || self.drones > 1000 {
-            return Err(bad("drones", format!("{} is outside 1..=1000", self.drones)));
+            return Err(bad(
+                "drones",
+                format!("{} is outside 1..=1000", self.drones),
+            ));
         }
         let burst = self.burst_len_s();
         if !self.interval_s.is_finite() || self.interval_s < burst {
@@ -266,11 +269,8 @@ impl Scenario {
                 .expect("identity record fits a block");
         }
         let mut info = FlightInfo::example();
-        let telemetry_index = if self.identity_every > 0 {
-            j - j / self.identity_every
-        } else {
-            j
-        };
+        // Identity bursts do not consume sequence numbers.
+        let telemetry_index = j - j.checked_div(self.identity_every).unwrap_or(0);
         info.sequence_number = drone.first_sequence.wrapping_add(telemetry_index as u16);
         info.serial_number = drone.serial.clone();
         let hd = drone.heading_deg.to_radians();
@@ -427,7 +427,10 @@ mod tests {
             for (j, b) in mine.iter().enumerate() {
                 let p = parse_block(&b.block);
                 assert!(p.crc24_ok && p.crc16_ok);
-                assert_eq!(p.serial_number(), Some(Scenario::serial_for(d as usize).as_str()));
+                assert_eq!(
+                    p.serial_number(),
+                    Some(Scenario::serial_for(d as usize).as_str())
+                );
                 match p.body {
                     MessageBody::Telemetry(f) => seqs.push(f.sequence_number),
                     MessageBody::Identity(_) => assert_eq!(j, 3),

@@ -122,11 +122,13 @@ fn any_rate_fractional_start_and_ppm_match_direct_evaluation() {
             spec.sample_clock_ppm = ppm;
             let (first, got) = spec.render_symbols(&symbols, fs, &mut renderer);
             let len = got.len() as i64;
-            let expect_len = (format.len_base() as f64 * fs
-                / BASE_SAMPLE_RATE_HZ
-                / (1.0 + ppm * 1e-6))
-                .ceil() as i64;
-            assert!((len - expect_len).abs() <= 1, "length {len} vs {expect_len}");
+            let expect_len =
+                (format.len_base() as f64 * fs / BASE_SAMPLE_RATE_HZ / (1.0 + ppm * 1e-6)).ceil()
+                    as i64;
+            assert!(
+                (len - expect_len).abs() <= 1,
+                "length {len} vs {expect_len}"
+            );
             let mut max_err = 0.0f64;
             // Both ends, every symbol boundary region, and random samples.
             let mut idx: Vec<i64> = (0..8).chain(len - 8..len).collect();
@@ -146,7 +148,10 @@ fn any_rate_fractional_start_and_ppm_match_direct_evaluation() {
                 max_err = max_err.max(err);
             }
             // f32 output rounding of O(1..4) values.
-            assert!(max_err < 2e-6, "{format:?} fs {fs} start {start} ppm {ppm}: {max_err}");
+            assert!(
+                max_err < 2e-6,
+                "{format:?} fs {fs} start {start} ppm {ppm}: {max_err}"
+            );
             // Samples just outside the extent would be zero in the reference.
             assert_eq!(
                 reference_sample(&symbols, format, start, fs, ppm, first - 1),
@@ -306,7 +311,10 @@ fn in_band_snr_definition_holds() {
     let (w, _) = render_to_vec(&noise_only);
     let p_total: f64 = w.iter().map(|v| v.norm_sqr() as f64).sum::<f64>() / w.len() as f64;
     // Noise power per sample is NOISE_POWER (±1 % over 1 M samples).
-    assert!((p_total - NOISE_POWER).abs() < 0.01, "noise power {p_total}");
+    assert!(
+        (p_total - NOISE_POWER).abs() < 0.01,
+        "noise power {p_total}"
+    );
     let n_fft = 1024;
     let fft = FftPlanner::<f32>::new().plan_fft_forward(n_fft);
     let mut psd = vec![0.0f64; n_fft];
@@ -322,7 +330,11 @@ fn in_band_snr_definition_holds() {
     let mut inband = 0.0;
     let centre_bin = burst.freq_offset_hz / bin_hz;
     for (b, p) in psd.iter().enumerate() {
-        let k = if b < n_fft / 2 { b as f64 } else { b as f64 - n_fft as f64 };
+        let k = if b < n_fft / 2 {
+            b as f64
+        } else {
+            b as f64 - n_fft as f64
+        };
         if (k - centre_bin).abs() * bin_hz <= OCCUPIED_BANDWIDTH_HZ / 2.0 {
             inband += p;
         }
@@ -331,7 +343,10 @@ fn in_band_snr_definition_holds() {
     let p_noise_inband = inband / ((n_fft * n_fft) as f64 * chunks);
     let measured = 10.0 * (p_burst / p_noise_inband).log10();
     // ±0.3 dB: periodogram variance over 1 M samples and the discrete band edge (±1 bin of 601).
-    assert!((measured - snr).abs() < 0.3, "measured SNR {measured:.3} dB vs {snr}");
+    assert!(
+        (measured - snr).abs() < 0.3,
+        "measured SNR {measured:.3} dB vs {snr}"
+    );
     assert_eq!(truth[0].snr_db, Some(snr));
     // Composition: the capture with noise is exactly the burst plus the same noise.
     let both = CaptureSpec {
@@ -401,7 +416,10 @@ fn capture_is_deterministic_and_independent_of_block_len() {
 fn bursts_past_the_edges_and_invalid_specs() {
     let fs = 15.36e6;
     let mut early = BurstSpec::new(example_block(), BurstFormat::Nine, -5000.0);
-    early.multipath = vec![(0.0, Complex64::new(1.0, 0.0)), (2e-6, Complex64::new(0.2, 0.0))];
+    early.multipath = vec![
+        (0.0, Complex64::new(1.0, 0.0)),
+        (2e-6, Complex64::new(0.2, 0.0)),
+    ];
     let late = BurstSpec::new(example_block(), BurstFormat::Eight, 9000.0);
     let spec = CaptureSpec {
         sample_rate_hz: fs,
