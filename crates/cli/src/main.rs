@@ -4,8 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_bench;
 mod cmd_decode;
-// mod cmd_synth; // TEMP
+mod cmd_synth;
 mod common;
 
 /// Exit status for unusable input or bad flags (clap also uses 2 for usage errors).
@@ -34,15 +35,18 @@ struct Cli {
 enum Command {
     /// Decode every DroneID burst in a recording; JSON lines on stdout, summary on stderr.
     Decode(cmd_decode::DecodeArgs),
-    // /// Write a SigMF recording of synthetic DroneID bursts plus a ground-truth file.
-    // Synth(cmd_synth::SynthArgs),
+    /// Measure receiver sensitivity or throughput on synthetic captures.
+    Bench(cmd_bench::BenchArgs),
+    /// Write a SigMF recording of synthetic DroneID bursts plus a ground-truth file.
+    Synth(cmd_synth::SynthArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => cmd_decode::run(args),
-        // Command::Synth(args) => cmd_synth::run(args).map_err(common::CliError::usage),
+        Command::Bench(args) => cmd_bench::run(args),
+        Command::Synth(args) => cmd_synth::run(args).map_err(common::CliError::usage),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

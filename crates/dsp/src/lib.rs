@@ -35,6 +35,7 @@
 //! let t = rs.output_to_input_index(1000);
 //! assert!((t - (1000.0 * 4.0 - rs.delay_input_samples())).abs() < 1e-9);
 //! ```
+// `unsafe` is denied everywhere except `kernels` (AVX2 intrinsics behind run-time detection).
 #![deny(unsafe_code)]
 
 pub use droneid_core::Complex32;

@@ -101,6 +101,9 @@ const COARSE_EXTRA_BACKOFF: usize = 12;
 const SLACK: usize = 96;
 /// σ² is floored at this fraction of the mean carrier power (caps the LLR scale at 60 dB SNR).
 const NOISE_FLOOR_REL: f64 = 1e-6;
+/// DC removal threshold (see `DemodConfig::remove_dc`): a DC offset at the level of one data
+/// carrier is ≈18× the chance level over a burst and harmless; 30× removes anything stronger.
+const DC_SIGNIFICANCE: f64 = 30.0;
 /// Largest sample-clock offset applied (timing drift per sample): 200 ppm.
 const MAX_SCO: f64 = 200e-6;
 
@@ -136,9 +139,9 @@ pub struct DemodConfig {
     /// Symbol-0 pilot decision threshold on `symbol0_metric`. Default 0.5.
     pub symbol0_threshold: f32,
     /// Subtract the mean of the burst region (receiver DC offset / LO leakage) before
-    /// anything else. An OFDM burst has no DC content of its own (its mean over the ≈10 700
-    /// samples is ≈ −40 dB), while a receiver DC spike would bias the CP-based CFO estimate
-    /// and, after CFO correction, land on data carriers. Default true.
+    /// anything else, when it is clearly above the chance mean of a zero-mean signal. An OFDM
+    /// burst has no DC content of its own, while a receiver DC spike would bias the CP-based
+    /// CFO estimate and, after CFO correction, land on data carriers. Default true.
     pub remove_dc: bool,
 }
 
@@ -184,9 +187,14 @@ pub struct DemodResult {
     /// LLRs of the scrambled stream e' in transmission order, `L = ln P(0)/P(1)`,
     /// `2√2·Re(Y·conj(H))/σ²` (spec §4.5). 0 for erased blocks. All 0 after a failure.
     pub llrs: [f32; CODED_BITS],
-    /// `Nine` if the symbol-0 pilot was detected, else `Eight` (KZ CP schedule).
+    /// `Nine` if the symbol-0 pilot was detected, else `Eight` (KZ CP schedule). Also `Eight`
+    /// when symbol 0's window lies outside `samples` (see `symbol0_checked`): the format is
+    /// then undecidable, but the LLRs are the same either way.
     pub format: BurstFormat,
-    /// Index in `samples` of the first sample of the first CP (fractional; may be negative).
+    /// Index in `samples` of the first sample of the first CP (fractional; may be negative),
+    /// for `format`: ZC-600 start − 3368 (Nine) or − 2264 (Eight; the RUB schedule
+    /// `EightLongFirstCp` would start 8 samples earlier). Referred to the channel's centre of
+    /// gravity (the path itself for a single-path channel).
     pub burst_start: f64,
     /// Index in `samples` of the start of the ZC-600 useful part (channel centre of gravity).
     pub zc600_start: f64,
@@ -204,8 +212,10 @@ pub struct DemodResult {
     pub zc_metric: f32,
     /// Best joint ZC metric among the other integer CFO candidates (ambiguity indicator).
     pub zc_runner_up: f32,
-    /// Symbol-0 pilot metric (≈1 present, ≈0 absent); NaN-free, 0 if symbol 0 is out of range.
+    /// Symbol-0 pilot metric (≈1 present, ≈0 absent); 0 if symbol 0 is out of range.
     pub symbol0_metric: f32,
+    /// Whether symbol 0's window was inside `samples`, i.e. whether the format was tested.
+    pub symbol0_checked: bool,
     /// Bit b set: data block b (bits 1200b..1200(b+1)) is erased (window outside `samples`).
     pub erased_blocks: u8,
     /// Channel smoothing window used (carriers).
@@ -228,6 +238,7 @@ impl Default for DemodResult {
             zc_metric: 0.0,
             zc_runner_up: 0.0,
             symbol0_metric: 0.0,
+            symbol0_checked: false,
             erased_blocks: 0,
             smoothing_taps: 0,
             sco_ppm: 0.0,
@@ -248,6 +259,7 @@ impl DemodResult {
         self.zc_metric = 0.0;
         self.zc_runner_up = 0.0;
         self.symbol0_metric = 0.0;
+        self.symbol0_checked = false;
         self.erased_blocks = 0;
         self.smoothing_taps = 0;
         self.sco_ppm = 0.0;
@@ -477,6 +489,7 @@ impl BurstDemodulator {
         let mut fit = self.fit(false, tau_w, false);
         // 7. Symbol-0 pilot detection.
         let mut format = BurstFormat::Eight;
+        out.symbol0_checked = valid[SYM0];
         if valid[SYM0] {
             self.model_channel(&fit, SYM0);
             let (mut num, mut den) = (Complex64::new(0.0, 0.0), 0.0f64);
@@ -548,14 +561,21 @@ impl BurstDemodulator {
             let valid = &mut self.buf[dst..dst + (hi - lo) as usize];
             valid.copy_from_slice(&samples[lo as usize..hi as usize]);
             if self.cfg.remove_dc {
-                let mut acc = Complex64::new(0.0, 0.0);
+                let (mut acc, mut pow) = (Complex64::new(0.0, 0.0), 0.0f64);
                 for v in valid.iter() {
                     acc += Complex64::new(v.re as f64, v.im as f64);
+                    pow += v.norm_sqr() as f64;
                 }
-                let mean = acc / valid.len() as f64;
-                let mean = Complex32::new(mean.re as f32, mean.im as f32);
-                for v in valid.iter_mut() {
-                    *v -= mean;
+                let l = valid.len() as f64;
+                let mean = acc / l;
+                // Only a clear DC offset (|mean|² > DC_SIGNIFICANCE × what a zero-mean signal
+                // gives by chance, power/L) is removed: subtracting the chance mean of a clean
+                // burst would itself put a −10 dB tone on one carrier.
+                if mean.norm_sqr() * l > DC_SIGNIFICANCE * (pow / l) {
+                    let mean = Complex32::new(mean.re as f32, mean.im as f32);
+                    for v in valid.iter_mut() {
+                        *v -= mean;
+                    }
                 }
             }
         }
@@ -807,27 +827,41 @@ fn rotate(src: &[Complex32], dst: &mut [Complex32], n0: usize, f_norm: f64) {
     }
 }
 
-/// Joint ZC-pair integer-CFO search (fast form). `ya`, `yb`: full 1024-bin spectra of the
-/// ZC-600 and ZC-147 windows; `q[i] = conj(X600_i)·X147_i`. Returns (best m, its normalised
-/// metric, best metric among the other m).
+/// Joint ZC-pair integer-CFO search (fast form) over m ∈ −max_m..=max_m. `ya`, `yb`: full
+/// 1024-bin spectra of the ZC-600 and ZC-147 windows (panics if shorter);
+/// `q[i] = conj(X600_i)·X147_i`. Returns (best m, its normalised metric, best metric among the
+/// other m). Tested against [`zc_pair_metric_reference`].
 pub fn zc_pair_search(
     ya: &[Complex32],
     yb: &[Complex32],
     q: &[Complex32; NC],
     max_m: i32,
 ) -> (i32, f32, f32) {
+    assert!(
+        ya.len() >= N && yb.len() >= N,
+        "zc_pair_search: spectra of 1024 bins"
+    );
+    let (ya, yb) = (&ya[..N], &yb[..N]);
     let mut best = (0, -1.0f32);
     let mut second = 0.0f32;
     for m in -max_m..=max_m {
-        let mut s = Complex32::new(0.0, 0.0);
-        let (mut ea, mut eb) = (0.0f32, 0.0f32);
-        for i in 0..NC {
-            let b = (carrier_bin(i, N) as i32 + m) as usize & (N - 1);
-            let (a, c) = (ya[b], yb[b]);
-            s += a * c.conj() * q[i];
-            ea += a.norm_sqr();
-            eb += c.norm_sqr();
+        // Four independent accumulators (lets the CPU overlap the adds).
+        let mut s = [Complex32::new(0.0, 0.0); 4];
+        let mut ea = [0.0f32; 4];
+        let mut eb = [0.0f32; 4];
+        for (c, qc) in q.chunks_exact(4).enumerate() {
+            for l in 0..4 {
+                let i = 4 * c + l;
+                let b = (carrier_bin(i, N) as i32 + m) as usize & (N - 1);
+                let (a, y) = (ya[b], yb[b]);
+                s[l] += a * y.conj() * qc[l];
+                ea[l] += a.norm_sqr();
+                eb[l] += y.norm_sqr();
+            }
         }
+        let s = (s[0] + s[1]) + (s[2] + s[3]);
+        let ea = (ea[0] + ea[1]) + (ea[2] + ea[3]);
+        let eb = (eb[0] + eb[1]) + (eb[2] + eb[3]);
         let den = (ea as f64 * eb as f64).sqrt();
         let v = if den > 0.0 {
             (s.norm() as f64 / den) as f32

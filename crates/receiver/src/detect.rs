@@ -100,6 +100,7 @@ pub struct EnergyDetector {
     excess: Vec<f32>,
     excess_frames: usize,
     excess_sum: Vec<f32>,
+    floor_min: f32,
 }
 
 impl EnergyDetector {
@@ -146,9 +147,11 @@ impl EnergyDetector {
             sigma: ((box_bins * box_frames) as f32 * CAPPED_NOISE_VAR).sqrt(),
             events: Vec::with_capacity(64),
             frames_to_close: 3,
-            excess: vec![0.0; (box_frames + 8) * n],
-            excess_frames: box_frames + 8,
+            // An event lasts about burst + box frames past its best frame: hold three boxes.
+            excess: vec![0.0; (3 * box_frames + 16) * n],
+            excess_frames: 3 * box_frames + 16,
             excess_sum: vec![0.0; n],
+            floor_min: f32::MIN_POSITIVE,
         })
     }
 
@@ -247,10 +250,14 @@ impl EnergyDetector {
         let mut sorted = self.floor.clone();
         sorted.sort_by(|a, b| a.total_cmp(b));
         let level = sorted[n / 5];
-        for f in &mut self.floor {
-            *f = f.min(4.0 * level).max(f32::MIN_POSITIVE);
-        }
         let warmup = std::mem::take(&mut self.warmup);
+        for t in 0..frames {
+            self.power.copy_from_slice(&warmup[t * n..(t + 1) * n]);
+            self.track_floor_min();
+        }
+        for f in &mut self.floor {
+            *f = f.min(4.0 * level).max(self.floor_min);
+        }
         for t in 0..frames {
             self.power.copy_from_slice(&warmup[t * n..(t + 1) * n]);
             self.detect_step(out);
@@ -294,31 +301,52 @@ impl EnergyDetector {
 
     fn update_floor(&mut self) {
         let alpha = 1.0 / self.cfg.floor_frames as f32;
+        self.track_floor_min();
+        let min = self.floor_min;
         for (f, &p) in self.floor.iter_mut().zip(&self.power) {
             // Clamped update (a burst raises the floor little), rescaled to stay unbiased on noise.
             let target = p.min(3.0 * *f) / CLAMPED_FLOOR_MEAN;
-            *f = (*f + alpha * (target - *f)).max(f32::MIN_POSITIVE);
+            *f = (*f + alpha * (target - *f)).max(min);
         }
+    }
+
+    /// Lower bound of the floor: 50 dB below the loudest recent frame. Real receivers always
+    /// have noise above it; noise-free (synthetic, zero-padded) captures would otherwise get a
+    /// zero floor and every bin with any leakage would look like signal.
+    fn track_floor_min(&mut self) {
+        let mean = self.power.iter().sum::<f32>() / self.power.len() as f32;
+        let decay = 1.0 - 1.0 / self.cfg.floor_frames as f32;
+        self.floor_min = (self.floor_min * decay).max(FLOOR_MIN_REL * mean).max(f32::MIN_POSITIVE);
     }
 
     fn track_events(&mut self, frame_index: u64, out: &mut Vec<Candidate>) {
         let thr = (self.cfg.threshold_sigma * self.sigma) as f64;
         let half_box = self.box_bins / 2;
+        // Local maxima above threshold, at least half a box apart: two bursts on neighbouring
+        // channels at the same time make one contiguous run with two peaks.
+        let h = half_box.max(1);
         let mut p = 0;
         while p < self.positions {
-            if self.box_sum[p] <= thr {
+            let v = self.box_sum[p];
+            if v <= thr {
                 p += 1;
                 continue;
             }
-            // A contiguous run above threshold: take its maximum.
-            let mut best = p;
-            while p < self.positions && self.box_sum[p] > thr {
-                if self.box_sum[p] > self.box_sum[best] {
-                    best = p;
-                }
+            let lo = p.saturating_sub(h);
+            let hi = (p + h).min(self.positions - 1);
+            let is_peak = (lo..=hi).all(|q| q == p || self.box_sum[q] < v || (self.box_sum[q] == v && q > p));
+            if !is_peak {
                 p += 1;
+                continue;
             }
-            let score = (self.box_sum[best] / self.sigma as f64) as f32;
+            // A flat top (saturated ratios on a noise-free capture): take its middle.
+            let mut q = p;
+            while q + 1 < self.positions && self.box_sum[q + 1] == v {
+                q += 1;
+            }
+            let best = (p + q) / 2;
+            p = q + 1;
+            let score = (v / self.sigma as f64) as f32;
             match self.events.iter_mut().find(|e| e.pos.abs_diff(best) <= half_box) {
                 Some(e) => {
                     e.last_frame = frame_index;
@@ -351,7 +379,7 @@ impl EnergyDetector {
         }
     }
 
-    /// Box position (within ±box_bins of the event's) holding the most uncapped excess power
+    /// Box position (within half a box of the event's) holding the most uncapped excess power
     /// over the event's best frames: the capped ratio saturates on clean, noise-free signals and
     /// then says little about where the burst sits in frequency.
     fn refine_position(&mut self, e: &Event) -> usize {
@@ -359,14 +387,18 @@ impl EnergyDetector {
         self.excess_sum.fill(0.0);
         let first = (e.best_frame + 1).saturating_sub(self.box_frames as u64);
         let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
-        for t in first.max(oldest_held)..=e.best_frame.min(self.frames_seen.saturating_sub(1)) {
+        let (from, to) = (first.max(oldest_held), e.best_frame.min(self.frames_seen.saturating_sub(1)));
+        if from > to {
+            return e.best_pos;
+        }
+        for t in from..=to {
             let slot = (t % self.excess_frames as u64) as usize;
             for (acc, &v) in self.excess_sum.iter_mut().zip(&self.excess[slot * n..(slot + 1) * n]) {
                 *acc += v;
             }
         }
-        let lo = e.best_pos.saturating_sub(self.box_bins);
-        let hi = (e.best_pos + self.box_bins).min(self.positions - 1);
+        let lo = e.best_pos.saturating_sub(self.box_bins / 2);
+        let hi = (e.best_pos + self.box_bins / 2).min(self.positions - 1);
         let mut acc: f32 = self.excess_sum[lo..lo + self.box_bins].iter().sum();
         let mut best = (acc, lo);
         for p in lo + 1..=hi {
@@ -383,6 +415,7 @@ impl EnergyDetector {
         let bin_hz = self.cfg.sample_rate_hz / n as f64;
         let first_frame = e.best_frame as i64 + 1 - self.box_frames as i64;
         let pos = self.refine_position(e);
+
         // Box centre (fftshift index) → frequency; bin p covers [p − n/2, p − n/2 + 1) bins.
         let centre_bin = pos as f64 + (self.box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64;
         // Box sum per cell ≈ in-band SNR (linear) below the cap.
@@ -406,6 +439,8 @@ const CAPPED_NOISE_VAR: f32 = 0.560_2;
 const CLAMPED_FLOOR_MEAN: f32 = 0.950_213;
 /// ln 2: median of Exp(1), to turn a median power into a mean.
 const LN_2: f32 = std::f32::consts::LN_2;
+/// Floor lower bound relative to the mean bin power of the loudest recent frame (−50 dB).
+const FLOOR_MIN_REL: f32 = 1e-5;
 /// Frames used to initialise the noise floor (fewer if the stream is shorter).
 const WARMUP_FRAMES: usize = 128;
 
