@@ -13,7 +13,10 @@ pub fn signals_dir() -> PathBuf {
 }
 
 /// Decodes a whole input with default settings; returns frames and the receiver's counters.
-pub fn decode_path(path: &str, report_failed: bool) -> (Vec<Frame>, droneid_receiver::ReceiverStats) {
+pub fn decode_path(
+    path: &str,
+    report_failed: bool,
+) -> (Vec<Frame>, droneid_receiver::ReceiverStats) {
     let mut src = open_input(path, &InputOptions::default()).expect("open input");
     let fs = src.info().sample_rate_hz;
     let mut cfg = ReceiverConfig::new(fs);

@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use droneid_core::BurstFormat;
 use droneid_synth::Scenario;
 
@@ -20,7 +19,7 @@ fn check(rate: f64, format: BurstFormat, drones: usize, case: u64) {
     sc.format = format;
     sc.snr_db = Some(8.0);
     sc.random_offsets = true;
-    sc.cfo_hz = 7_300.0 * if case % 2 == 0 { 1.0 } else { -1.0 };
+    sc.cfo_hz = 7_300.0 * if case.is_multiple_of(2) { 1.0 } else { -1.0 };
     let spec = sc.build().expect("scenario");
     let (samples, truth) = droneid_synth::render_to_vec(&spec);
     let frames = common::decode_samples(&samples, rate);
@@ -38,12 +37,20 @@ fn check(rate: f64, format: BurstFormat, drones: usize, case: u64) {
             t.start_sample,
             t.total_freq_offset_hz,
             hits.len(),
-            frames.iter().map(|f| (f.start_sample, f.freq_offset_hz, f.crc24_ok)).collect::<Vec<_>>()
+            frames
+                .iter()
+                .map(|f| (f.start_sample, f.freq_offset_hz, f.crc24_ok))
+                .collect::<Vec<_>>()
         );
         let f = hits[0];
         assert!(f.crc24_ok && f.crc16_ok());
         // Frequency within 1 kHz: the demodulator's CFO estimate at 8 dB is far better than that.
-        assert!((f.freq_offset_hz - t.total_freq_offset_hz).abs() < 1_000.0, "{} vs {}", f.freq_offset_hz, t.total_freq_offset_hz);
+        assert!(
+            (f.freq_offset_hz - t.total_freq_offset_hz).abs() < 1_000.0,
+            "{} vs {}",
+            f.freq_offset_hz,
+            t.total_freq_offset_hz
+        );
         assert_eq!(f.symbols as usize, format.num_symbols());
     }
     assert_eq!(frames.len(), truth.len(), "no extra frames");

@@ -58,7 +58,12 @@ impl Profile {
 
     fn expand(self) -> Vec<Profile> {
         match self {
-            Profile::All => vec![Profile::Awgn, Profile::Multipath, Profile::Ppm, Profile::CfoWide],
+            Profile::All => vec![
+                Profile::Awgn,
+                Profile::Multipath,
+                Profile::Ppm,
+                Profile::CfoWide,
+            ],
             p => vec![p],
         }
     }
@@ -101,17 +106,32 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Profile::Awgn)]
     pub profile: Profile,
     /// Sensitivity: bursts per SNR point (each in its own capture).
-    #[arg(long, value_name = "N", default_value_t = 200, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200,
+        allow_hyphen_values = true
+    )]
     pub bursts_per_point: i64,
     /// Sensitivity: highest in-band SNR, dB.
-    #[arg(long, value_name = "DB", default_value_t = 10.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DB",
+        default_value_t = 10.0,
+        allow_hyphen_values = true
+    )]
     pub snr_max: f64,
     /// Sensitivity: lowest in-band SNR, dB.
     #[arg(long, value_name = "DB", default_value_t = -6.0, allow_hyphen_values = true)]
     pub snr_min: f64,
     /// Sensitivity: SNR step, dB (> 0). Half-dB points between −5 and −2 dB (the waterfall) are
     /// added unless --no-half-steps.
-    #[arg(long, value_name = "DB", default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DB",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
     pub snr_step: f64,
     /// Sensitivity: do not add the half-dB points between −5 and −2 dB.
     #[arg(long)]
@@ -123,16 +143,36 @@ pub struct BenchArgs {
 
     // ---- throughput ----
     /// Throughput: capture length, seconds.
-    #[arg(long, value_name = "S", default_value_t = 2.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 2.0,
+        allow_hyphen_values = true
+    )]
     pub seconds: f64,
     /// Throughput: number of drones, each on its own random channel, one burst per ~100 ms.
-    #[arg(long, value_name = "N", default_value_t = 2, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 2,
+        allow_hyphen_values = true
+    )]
     pub drones: i64,
     /// Throughput: in-band SNR of every burst, dB.
-    #[arg(long, value_name = "DB", default_value_t = 10.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "DB",
+        default_value_t = 10.0,
+        allow_hyphen_values = true
+    )]
     pub snr_db: f64,
     /// Throughput: timed runs over the same capture; the best is reported.
-    #[arg(long, value_name = "N", default_value_t = 3, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        allow_hyphen_values = true
+    )]
     pub runs: i64,
 }
 
@@ -143,7 +183,11 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         8 => BurstFormat::Eight,
         s => return Err(CliError::usage(format!("--symbols {s}: must be 9 or 8"))),
     };
-    let default_rate = if args.sensitivity { BASE_SAMPLE_RATE_HZ } else { 61.44e6 };
+    let default_rate = if args.sensitivity {
+        BASE_SAMPLE_RATE_HZ
+    } else {
+        61.44e6
+    };
     let fs = args.sample_rate.unwrap_or(default_rate);
     if !(BASE_SAMPLE_RATE_HZ..=2e9).contains(&fs) {
         return Err(CliError::usage(format!(
@@ -183,20 +227,33 @@ struct PointResult {
 
 fn snr_points(args: &BenchArgs) -> Result<Vec<f64>, CliError> {
     let (hi, lo, step) = (args.snr_max, args.snr_min, args.snr_step);
-    if !(hi.is_finite() && lo.is_finite()) || !(-100.0..=100.0).contains(&hi) || !(-100.0..=100.0).contains(&lo) {
-        return Err(CliError::usage("--snr-max/--snr-min must be within -100..=100 dB"));
+    if !(hi.is_finite() && lo.is_finite())
+        || !(-100.0..=100.0).contains(&hi)
+        || !(-100.0..=100.0).contains(&lo)
+    {
+        return Err(CliError::usage(
+            "--snr-max/--snr-min must be within -100..=100 dB",
+        ));
     }
     if lo > hi {
-        return Err(CliError::usage(format!("--snr-min {lo} is above --snr-max {hi}")));
+        return Err(CliError::usage(format!(
+            "--snr-min {lo} is above --snr-max {hi}"
+        )));
     }
     if !(step.is_finite() && step > 0.0) {
-        return Err(CliError::usage(format!("--snr-step {step}: must be a positive number of dB")));
+        return Err(CliError::usage(format!(
+            "--snr-step {step}: must be a positive number of dB"
+        )));
     }
     let count = ((hi - lo) / step + 1e-9).floor() as i64 + 1;
     if count > 10_000 {
-        return Err(CliError::usage("--snr-step is too small: more than 10000 SNR points"));
+        return Err(CliError::usage(
+            "--snr-step is too small: more than 10000 SNR points",
+        ));
     }
-    let mut pts: Vec<f64> = (0..count).map(|k| round_snr(hi - k as f64 * step)).collect();
+    let mut pts: Vec<f64> = (0..count)
+        .map(|k| round_snr(hi - k as f64 * step))
+        .collect();
     if !args.no_half_steps {
         let mut x = -5.0;
         while x <= -2.0 + 1e-9 {
@@ -229,7 +286,9 @@ fn burst_seed(seed: u64, profile: usize, point: usize, burst: u64) -> u64 {
 /// A 0x10 flight-information record with every field random (valid CRC16 and CRC24).
 fn random_block(rng: &mut ChaCha8Rng) -> [u8; TRANSPORT_BLOCK_BYTES] {
     const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let serial: String = (0..16).map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char).collect();
+    let serial: String = (0..16)
+        .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
+        .collect();
     let lat = rng.gen_range(-85.0..85.0);
     let lon = rng.gen_range(-180.0..180.0);
     let mut info = FlightInfo::example();
@@ -254,7 +313,13 @@ fn random_block(rng: &mut ChaCha8Rng) -> [u8; TRANSPORT_BLOCK_BYTES] {
 }
 
 /// Builds the capture of one sensitivity burst.
-fn sensitivity_capture(profile: Profile, format: BurstFormat, fs: f64, snr_db: f64, seed: u64) -> CaptureSpec {
+fn sensitivity_capture(
+    profile: Profile,
+    format: BurstFormat,
+    fs: f64,
+    snr_db: f64,
+    seed: u64,
+) -> CaptureSpec {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let block = random_block(&mut rng);
     let start = (LEAD_IN_S + rng.gen_range(0.0..START_SPREAD_S)) * fs;
@@ -271,7 +336,10 @@ fn sensitivity_capture(profile: Profile, format: BurstFormat, fs: f64, snr_db: f
                 let delay = rng.gen_range(0.05e-6..=1.0e-6);
                 let gain_db: f64 = rng.gen_range(-10.0..=-3.0);
                 let phase = rng.gen_range(-std::f64::consts::PI..std::f64::consts::PI);
-                taps.push((delay, Complex64::from_polar(10f64.powf(gain_db / 20.0), phase)));
+                taps.push((
+                    delay,
+                    Complex64::from_polar(10f64.powf(gain_db / 20.0), phase),
+                ));
             }
             b.multipath = taps;
         }
@@ -315,14 +383,23 @@ fn frame_matches(f: &Frame, t: &TruthRecord, fs: f64) -> bool {
 }
 
 /// (decoded ok, false frames, receiver seconds) of one burst.
-fn one_burst(profile: Profile, format: BurstFormat, fs: f64, snr_db: f64, seed: u64) -> Result<(bool, u64, f64), String> {
+fn one_burst(
+    profile: Profile,
+    format: BurstFormat,
+    fs: f64,
+    snr_db: f64,
+    seed: u64,
+) -> Result<(bool, u64, f64), String> {
     let spec = sensitivity_capture(profile, format, fs, snr_db, seed);
     let (samples, truth) = try_render_to_vec(&spec).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let (frames, stats) = decode_stats(&samples, fs, 1 << 16)?;
     let dt = t0.elapsed().as_secs_f64();
     let valid: Vec<&Frame> = frames.iter().filter(|f| f.crc24_ok).collect();
-    let matching = valid.iter().filter(|f| frame_matches(f, &truth[0], fs)).count();
+    let matching = valid
+        .iter()
+        .filter(|f| frame_matches(f, &truth[0], fs))
+        .count();
     let ok = valid.len() == 1 && matching == 1;
     if !ok && std::env::var_os("DRONEID_BENCH_DEBUG").is_some() {
         let t = &truth[0];
@@ -399,7 +476,10 @@ fn run_sensitivity(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(),
         );
         tables.push((profile, results, per_burst_ms, wall));
     }
-    eprintln!("droneid bench: done in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "droneid bench: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     if let Some(path) = &args.output {
         let md = sensitivity_markdown(args, fs, n, &tables);
         std::fs::write(path, md).map_err(|e| CliError::io(format!("{}: {e}", path.display())))?;
@@ -458,7 +538,12 @@ content, random carrier phase; a fresh receiver per capture.",
 (wrong block or start)."
     );
     for (profile, results, per_burst_ms, wall) in tables {
-        let _ = writeln!(s, "\n## Profile `{}`\n\n{}.\n", profile.name(), profile.describe());
+        let _ = writeln!(
+            s,
+            "\n## Profile `{}`\n\n{}.\n",
+            profile.name(),
+            profile.describe()
+        );
         let _ = writeln!(s, "{}", table_head());
         for r in results {
             let _ = writeln!(s, "{}", table_row(r));
@@ -499,7 +584,9 @@ fn utc_now() -> String {
 }
 
 fn machine() -> String {
-    let nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {
@@ -529,7 +616,11 @@ fn git_commit() -> Option<String> {
         .output()
         .map(|o| o.status.success() && !o.stdout.is_empty())
         .unwrap_or(false);
-    Some(if dirty { format!("{c} (with uncommitted changes)") } else { c })
+    Some(if dirty {
+        format!("{c} (with uncommitted changes)")
+    } else {
+        c
+    })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -547,13 +638,22 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
         )));
     }
     if !(1..=100).contains(&args.drones) {
-        return Err(CliError::usage(format!("--drones {}: must be between 1 and 100", args.drones)));
+        return Err(CliError::usage(format!(
+            "--drones {}: must be between 1 and 100",
+            args.drones
+        )));
     }
     if !(1..=100).contains(&args.runs) {
-        return Err(CliError::usage(format!("--runs {}: must be between 1 and 100", args.runs)));
+        return Err(CliError::usage(format!(
+            "--runs {}: must be between 1 and 100",
+            args.runs
+        )));
     }
     if !(args.snr_db.is_finite() && (-50.0..=100.0).contains(&args.snr_db)) {
-        return Err(CliError::usage(format!("--snr-db {}: must be within -50..=100 dB", args.snr_db)));
+        return Err(CliError::usage(format!(
+            "--snr-db {}: must be within -50..=100 dB",
+            args.snr_db
+        )));
     }
     let mut sc = Scenario::new(fs);
     sc.seed = args.seed;
@@ -586,14 +686,20 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
         let frames = decode(&samples, fs, THROUGHPUT_BLOCK).map_err(CliError::usage)?;
         let dt = t0.elapsed();
         if run == 1 && std::env::var_os("DRONEID_BENCH_DEBUG").is_some() {
-            for t in truth.iter().filter(|t| !frames.iter().any(|f| frame_matches(f, t, fs))) {
+            for t in truth
+                .iter()
+                .filter(|t| !frames.iter().any(|f| frame_matches(f, t, fs)))
+            {
                 eprintln!(
                     "debug: missed drone {} start {:.1} offset {:.0} Hz",
                     t.drone, t.start_sample_exact, t.total_freq_offset_hz
                 );
             }
             for f in &frames {
-                eprintln!("debug: frame start {} offset {:.0} crc24 {}", f.start_sample, f.freq_offset_hz, f.crc24_ok);
+                eprintln!(
+                    "debug: frame start {} offset {:.0} crc24 {}",
+                    f.start_sample, f.freq_offset_hz, f.crc24_ok
+                );
             }
         }
         let decoded = truth

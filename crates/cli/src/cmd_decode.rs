@@ -103,11 +103,15 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         }
         if show_progress && last_progress.elapsed().as_millis() >= 250 {
             last_progress = Instant::now();
-            progress(source.samples_read(), total.unwrap_or(1), started.elapsed().as_secs_f64(), fs);
+            progress(
+                source.samples_read(),
+                total.unwrap_or(1),
+                started.elapsed().as_secs_f64(),
+                fs,
+            );
         }
     }
     receiver.finish(&mut emit);
-    drop(emit);
     if show_progress {
         eprint!("\r\x1b[2K");
     }
@@ -121,7 +125,11 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
             secs,
             fs / 1e6,
             elapsed,
-            if elapsed > 0.0 { secs / elapsed } else { f64::INFINITY }
+            if elapsed > 0.0 {
+                secs / elapsed
+            } else {
+                f64::INFINITY
+            }
         );
         eprintln!(
             "  candidates {}  no sync {}  CRC24 ok {}  CRC24 failed {}  CRC16 failed {}  duplicates {}",
@@ -151,7 +159,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         )));
     }
     if let Some(e) = write_error {
-        return Err(CliError::io(format!("writing frames to stdout failed: {e}")));
+        return Err(CliError::io(format!(
+            "writing frames to stdout failed: {e}"
+        )));
     }
     Ok(())
 }
@@ -160,7 +170,11 @@ fn progress(done: u64, total: u64, elapsed_s: f64, fs: f64) {
     let frac = (done as f64 / total.max(1) as f64).clamp(0.0, 1.0);
     let width = 30;
     let filled = (frac * width as f64) as usize;
-    let eta = if frac > 0.0 { elapsed_s * (1.0 - frac) / frac } else { 0.0 };
+    let eta = if frac > 0.0 {
+        elapsed_s * (1.0 - frac) / frac
+    } else {
+        0.0
+    };
     eprint!(
         "\r[{}{}] {:5.1}%  {:.1} s of {:.1} s  ETA {:.0} s ",
         "#".repeat(filled),

@@ -12,17 +12,27 @@ pub struct CliError {
 impl CliError {
     /// Unusable input or flags (exit 2).
     pub fn usage(e: impl std::fmt::Display) -> Self {
-        Self { message: one_line(&e.to_string()), code: crate::EXIT_USAGE }
+        Self {
+            message: one_line(&e.to_string()),
+            code: crate::EXIT_USAGE,
+        }
     }
 
     /// I/O failure while running (exit 1).
     pub fn io(e: impl std::fmt::Display) -> Self {
-        Self { message: one_line(&e.to_string()), code: crate::EXIT_IO }
+        Self {
+            message: one_line(&e.to_string()),
+            code: crate::EXIT_IO,
+        }
     }
 }
 
 fn one_line(s: &str) -> String {
-    s.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(": ")
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// clap value parser for rates and frequencies: `15.36e6`, `15360000`, `15.36M`.

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn droneid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_droneid")).args(args).output().expect("run droneid")
+    Command::new(env!("CARGO_BIN_EXE_droneid"))
+        .args(args)
+        .output()
+        .expect("run droneid")
 }
 
 fn signals() -> PathBuf {
@@ -26,14 +29,27 @@ fn stderr(o: &Output) -> String {
 fn assert_fails(o: &Output, code: i32, needle: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    assert!(o.stdout.is_empty(), "stdout should be empty: {}", String::from_utf8_lossy(&o.stdout));
-    assert!(err.contains(needle), "stderr should mention {needle:?}: {err}");
+    assert!(
+        o.stdout.is_empty(),
+        "stdout should be empty: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        err.contains(needle),
+        "stderr should mention {needle:?}: {err}"
+    );
     assert!(!err.contains("panicked"), "panic: {err}");
 }
 
 #[test]
 fn decodes_bundled_real_capture() {
-    let o = droneid(&["decode", signals().join("real-0x11-15m36.sigmf-meta").to_str().unwrap()]);
+    let o = droneid(&[
+        "decode",
+        signals()
+            .join("real-0x11-15m36.sigmf-meta")
+            .to_str()
+            .unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8(o.stdout.clone()).unwrap();
     let lines: Vec<_> = out.lines().collect();
@@ -48,11 +64,21 @@ fn decodes_bundled_real_capture() {
 #[test]
 fn raw_file_with_flags_and_stdin() {
     let raw = signals().join("synthetic-kz-8sym-15m36.cf32");
-    let o = droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "15.36M", "--format", "cf32"]);
+    let o = droneid(&[
+        "decode",
+        raw.to_str().unwrap(),
+        "--sample-rate",
+        "15.36M",
+        "--format",
+        "cf32",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["crc24_ok"], true);
-    assert_eq!(v["crc16_ok"], false, "this encoder put the CRC16 one byte late");
+    assert_eq!(
+        v["crc16_ok"], false,
+        "this encoder put the CRC16 one byte late"
+    );
     assert_eq!(v["sequence_number"], 12345);
     // Same through standard input.
     let o = Command::new(env!("CARGO_BIN_EXE_droneid"))
@@ -69,38 +95,96 @@ fn synth_then_decode_round_trip() {
     let base = tmp("roundtrip");
     let b = base.to_str().unwrap();
     let o = droneid(&[
-        "synth", "--output", b, "--sample-rate", "30.72M", "--bursts", "3", "--interval-ms", "15",
-        "--snr-db", "6", "--cfo-hz", "4000", "--seed", "3",
+        "synth",
+        "--output",
+        b,
+        "--sample-rate",
+        "30.72M",
+        "--bursts",
+        "3",
+        "--interval-ms",
+        "15",
+        "--snr-db",
+        "6",
+        "--cfo-hz",
+        "4000",
+        "--seed",
+        "3",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let truth = std::fs::read_to_string(format!("{b}.truth.jsonl")).unwrap();
     let o = droneid(&["decode", &format!("{b}.sigmf-meta")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let got: Vec<serde_json::Value> =
-        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let want: Vec<serde_json::Value> = truth.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let want: Vec<serde_json::Value> = truth
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(&want) {
         assert_eq!(g["message_hex"], w["message_hex"]);
         assert_eq!(g["block_hex"], w["block_hex"]);
         let ds = g["start_sample"].as_i64().unwrap() - w["start_sample"].as_i64().unwrap();
-        assert!(ds.abs() <= 92, "start within 3 µs at 30.72 MS/s: off by {ds}");
+        assert!(
+            ds.abs() <= 92,
+            "start within 3 µs at 30.72 MS/s: off by {ds}"
+        );
     }
 }
 
 #[test]
 fn bad_input_is_a_one_line_error() {
     let missing = tmp("does-not-exist.cf32");
-    assert_fails(&droneid(&["decode", missing.to_str().unwrap(), "--sample-rate", "15.36M"]), 2, "does-not-exist");
+    assert_fails(
+        &droneid(&[
+            "decode",
+            missing.to_str().unwrap(),
+            "--sample-rate",
+            "15.36M",
+        ]),
+        2,
+        "does-not-exist",
+    );
     let dir = std::env::temp_dir();
-    assert_fails(&droneid(&["decode", dir.to_str().unwrap(), "--sample-rate", "15.36M"]), 2, "director");
+    assert_fails(
+        &droneid(&["decode", dir.to_str().unwrap(), "--sample-rate", "15.36M"]),
+        2,
+        "director",
+    );
     // A raw file with no SigMF metadata beside it.
     let raw = tmp("bare.cf32");
     std::fs::copy(signals().join("synthetic-kz-8sym-15m36.cf32"), &raw).unwrap();
-    assert_fails(&droneid(&["decode", raw.to_str().unwrap()]), 2, "--sample-rate");
-    assert_fails(&droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "10M"]), 2, "15.36");
-    assert_fails(&droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "fast"]), 2, "sample-rate");
-    assert_fails(&droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "15.36M", "--format", "cf128"]), 2, "cf128");
+    assert_fails(
+        &droneid(&["decode", raw.to_str().unwrap()]),
+        2,
+        "--sample-rate",
+    );
+    assert_fails(
+        &droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "10M"]),
+        2,
+        "15.36",
+    );
+    assert_fails(
+        &droneid(&["decode", raw.to_str().unwrap(), "--sample-rate", "fast"]),
+        2,
+        "sample-rate",
+    );
+    assert_fails(
+        &droneid(&[
+            "decode",
+            raw.to_str().unwrap(),
+            "--sample-rate",
+            "15.36M",
+            "--format",
+            "cf128",
+        ]),
+        2,
+        "cf128",
+    );
     let meta = tmp("broken.sigmf-meta");
     std::fs::write(&meta, b"{ not json").unwrap();
     std::fs::write(tmp("broken.sigmf-data"), [0u8; 64]).unwrap();
@@ -135,7 +219,13 @@ fn hostile_samples_decode_cleanly_to_nothing() {
     }
     let nan = tmp("nan.cf32");
     std::fs::write(&nan, bad).unwrap();
-    let o = droneid(&["decode", nan.to_str().unwrap(), "--sample-rate", "15.36M", "--all"]);
+    let o = droneid(&[
+        "decode",
+        nan.to_str().unwrap(),
+        "--sample-rate",
+        "15.36M",
+        "--all",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty(), "no frames from garbage");
     assert!(stderr(&o).contains("NaN"), "{}", stderr(&o));
@@ -145,12 +235,27 @@ fn hostile_samples_decode_cleanly_to_nothing() {
 fn synth_bad_flags_leave_no_files() {
     let base = tmp("badsynth");
     let b = base.to_str().unwrap();
-    assert_fails(&droneid(&["synth", "--output", b, "--symbols", "7"]), 2, "--symbols");
-    assert_fails(&droneid(&["synth", "--output", b, "--sample-rate", "10M"]), 2, "sample-rate");
+    assert_fails(
+        &droneid(&["synth", "--output", b, "--symbols", "7"]),
+        2,
+        "--symbols",
+    );
+    assert_fails(
+        &droneid(&["synth", "--output", b, "--sample-rate", "10M"]),
+        2,
+        "sample-rate",
+    );
     let rec = tmp("bad-record.json");
     std::fs::write(&rec, b"{\"type\": \"telemetry\", \"serial_number\": 5").unwrap();
-    assert_fails(&droneid(&["synth", "--output", b, "--record", rec.to_str().unwrap()]), 2, "record");
+    assert_fails(
+        &droneid(&["synth", "--output", b, "--record", rec.to_str().unwrap()]),
+        2,
+        "record",
+    );
     for ext in ["sigmf-meta", "sigmf-data", "truth.jsonl"] {
-        assert!(!PathBuf::from(format!("{b}.{ext}")).exists(), "{ext} left behind");
+        assert!(
+            !PathBuf::from(format!("{b}.{ext}")).exists(),
+            "{ext} left behind"
+        );
     }
 }

@@ -16,9 +16,7 @@ use droneid_core::{
 };
 use droneid_dsp::{ChannelResampler, ResamplerConfig, Rotator};
 use droneid_fec::{BlockDecoder, DecodeOutcome, DecoderConfig};
-use droneid_ofdm::{
-    zc_carriers, BaseRateModulator, BurstDemodulator, DemodConfig, DemodResult,
-};
+use droneid_ofdm::{zc_carriers, BaseRateModulator, BurstDemodulator, DemodConfig, DemodResult};
 use rustfft::{Fft, FftPlanner};
 
 use crate::frame::Frame;
@@ -80,15 +78,16 @@ pub struct BurstReceiver {
     demod: BurstDemodulator,
     demod_out: Box<DemodResult>,
     decoder: BlockDecoder,
+    /// Per-candidate trace on stderr when `DRONEID_DEBUG` is set.
+    debug: bool,
 }
 
 impl BurstReceiver {
     /// Input samples needed for a candidate: the segment plus the resampler's filter span.
     pub fn input_span(&self) -> (i64, usize) {
-        let before = (SEGMENT_MARGIN_BASE as f64 * self.ratio
-            + self.resampler.delay_input_samples()
-            + 2.0)
-            .ceil() as i64;
+        let before =
+            (SEGMENT_MARGIN_BASE as f64 * self.ratio + self.resampler.delay_input_samples() + 2.0)
+                .ceil() as i64;
         let len = (SEGMENT_LEN_BASE as f64 * self.ratio
             + 2.0 * self.resampler.delay_input_samples()
             + 8.0)
@@ -154,6 +153,7 @@ impl BurstReceiver {
             demod,
             demod_out: Box::default(),
             decoder,
+            debug: std::env::var_os("DRONEID_DEBUG").is_some(),
         };
         let (_, span) = me.input_span();
         me.mixed = vec![Complex32::new(0.0, 0.0); span];
@@ -163,7 +163,12 @@ impl BurstReceiver {
 
     /// Receives the candidate whose input samples are `input` (length `input_span().1`, starting at
     /// absolute index `input_start = candidate.start_sample − input_span().0`; missing samples zero).
-    pub fn receive(&mut self, input: &[Complex32], input_start: i64, cand: &Candidate) -> BurstOutcome {
+    pub fn receive(
+        &mut self,
+        input: &[Complex32],
+        input_start: i64,
+        cand: &Candidate,
+    ) -> BurstOutcome {
         let fs = self.cfg.sample_rate_hz;
         // 1. Mix the estimated centre to DC, low-pass and resample to 15.36 MS/s.
         let n_in = input.len().min(self.mixed.len());
@@ -176,34 +181,30 @@ impl BurstReceiver {
         // warm-up so that base index 0 is the segment start.
         let delay = self.resampler.delay_input_samples();
         let (before, _) = self.input_span();
-        let seg_first = ((before as f64 - SEGMENT_MARGIN_BASE as f64 * self.ratio + delay) / self.ratio)
+        let seg_first = ((before as f64 - SEGMENT_MARGIN_BASE as f64 * self.ratio + delay)
+            / self.ratio)
             .round()
             .max(0.0) as usize;
         let seg_end = (seg_first + SEGMENT_LEN_BASE).min(produced);
-        if std::env::var_os("DRONEID_DEBUG").is_some() {
-            eprintln!("debug: cand {cand:?} input_start {input_start} n_in {n_in} produced {produced} seg {seg_first}..{seg_end}");
-        }
         if seg_end <= seg_first + 4 * FFT_LEN {
             return BurstOutcome::Failed(BurstFailure::NoSync);
         }
         let ratio = self.ratio;
-        let seg_input_time = move |b: f64| input_start as f64 + (b + seg_first as f64) * ratio - delay;
+        let seg_input_time =
+            move |b: f64| input_start as f64 + (b + seg_first as f64) * ratio - delay;
         let seg = seg_first..seg_end;
 
         // 2. Centre refinement from the averaged spectrum over the burst's span.
         let shift_bins = self.band_centre(seg.clone());
         let base = &mut self.base[seg.clone()];
         if shift_bins != 0 {
-            let mut rot = Rotator::new(-(shift_bins as f64) * SUBCARRIER_SPACING_HZ, BASE_SAMPLE_RATE_HZ);
+            let mut rot = Rotator::new(
+                -(shift_bins as f64) * SUBCARRIER_SPACING_HZ,
+                BASE_SAMPLE_RATE_HZ,
+            );
             rot.mix_inplace(base);
         }
         let centre_hz = cand.freq_offset_hz + shift_bins as f64 * SUBCARRIER_SPACING_HZ;
-        if std::env::var_os("DRONEID_DEBUG").is_some() {
-            let p: f32 = self.base[seg.clone()].iter().map(|v| v.norm_sqr()).sum();
-            let pin: f32 = input.iter().map(|v| v.norm_sqr()).sum();
-            let pm: f32 = self.mixed[..n_in].iter().map(|v| v.norm_sqr()).sum();
-            eprintln!("debug: shift {shift_bins} power seg {p} input {pin} mixed {pm}");
-        }
 
         // 3. Root-600 ZC correlation over the plausible window.
         let hint = match self.zc_peak(seg.clone()) {
@@ -213,9 +214,14 @@ impl BurstReceiver {
 
         // 4. Demodulate.
         let base = &self.base[seg];
-        let r = self.demod.demodulate(base, hint as f64, &mut self.demod_out);
-        if std::env::var_os("DRONEID_DEBUG").is_some() {
-            eprintln!("debug: cand {cand:?} shift {shift_bins} hint {hint} demod {:?}", r.as_ref().err());
+        let r = self
+            .demod
+            .demodulate(base, hint as f64, &mut self.demod_out);
+        if self.debug {
+            eprintln!(
+                "droneid debug: {cand:?} band shift {shift_bins} subcarriers, ZC-600 hint {hint}, demod {:?}",
+                r.as_ref().err()
+            );
         }
         if r.is_err() {
             return BurstOutcome::Failed(BurstFailure::NoSync);
@@ -253,7 +259,8 @@ impl BurstReceiver {
         let mut frames = 0;
         for chunk in data.chunks_exact(FFT_LEN) {
             self.spec_buf.copy_from_slice(chunk);
-            self.fft_1024.process_with_scratch(&mut self.spec_buf, &mut self.scratch);
+            self.fft_1024
+                .process_with_scratch(&mut self.spec_buf, &mut self.scratch);
             for (k, v) in self.spec_buf.iter().enumerate() {
                 self.spectrum[k] += v.norm_sqr();
             }
@@ -289,14 +296,17 @@ impl BurstReceiver {
         let n = data.len().min(CORR_FFT_LEN - FFT_LEN);
         self.corr.fill(Complex32::new(0.0, 0.0));
         self.corr[..n].copy_from_slice(&data[..n]);
-        self.fft_corr.process_with_scratch(&mut self.corr, &mut self.scratch);
+        self.fft_corr
+            .process_with_scratch(&mut self.corr, &mut self.scratch);
         for (c, t) in self.corr.iter_mut().zip(&self.zc_template_freq) {
             *c *= t;
         }
-        self.ifft_corr.process_with_scratch(&mut self.corr, &mut self.scratch);
+        self.ifft_corr
+            .process_with_scratch(&mut self.corr, &mut self.scratch);
         // Plausible window: 8- or 9-symbol layout, start estimate ± the detector's uncertainty.
         let lo = (SEGMENT_MARGIN_BASE + 2264).saturating_sub(SEGMENT_MARGIN_BASE - 200);
-        let hi = (SEGMENT_MARGIN_BASE + 3368 + SEGMENT_MARGIN_BASE - 200).min(n.saturating_sub(FFT_LEN));
+        let hi =
+            (SEGMENT_MARGIN_BASE + 3368 + SEGMENT_MARGIN_BASE - 200).min(n.saturating_sub(FFT_LEN));
         if lo >= hi {
             return None;
         }
@@ -306,9 +316,6 @@ impl BurstReceiver {
             if m > best.0 {
                 best = (m, lo + i);
             }
-        }
-        if std::env::var_os("DRONEID_DEBUG").is_some() {
-            eprintln!("debug: zc best {best:?} lo {lo} hi {hi} n {n}");
         }
         if best.0 > 0.0 && best.0.is_finite() {
             Some(best.1)

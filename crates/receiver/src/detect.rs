@@ -110,7 +110,10 @@ impl EnergyDetector {
     /// than a burst.
     pub fn new(cfg: &DetectorConfig) -> Result<Self, String> {
         if !(cfg.sample_rate_hz.is_finite() && cfg.sample_rate_hz > 0.0) {
-            return Err(format!("sample rate {} Hz is not a positive number", cfg.sample_rate_hz));
+            return Err(format!(
+                "sample rate {} Hz is not a positive number",
+                cfg.sample_rate_hz
+            ));
         }
         let n = cfg.fft_len;
         let bin_hz = cfg.sample_rate_hz / n as f64;
@@ -211,7 +214,8 @@ impl EnergyDetector {
 
     fn process_frame(&mut self, out: &mut Vec<Candidate>) {
         let n = self.cfg.fft_len;
-        self.fft.process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
+        self.fft
+            .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
         // Power in fftshift order (bin 0 = −Fs/2). Non-finite input gives 0 power (erasure).
         let half = n / 2;
         for (k, v) in self.fft_buf.iter().enumerate() {
@@ -269,19 +273,26 @@ impl EnergyDetector {
         self.frames_seen += 1;
         let n = self.cfg.fft_len;
         let slot = (frame_index % self.excess_frames as u64) as usize;
-        for ((e, &p), &f) in self.excess[slot * n..(slot + 1) * n].iter_mut().zip(&self.power).zip(&self.floor) {
+        for ((e, &p), &f) in self.excess[slot * n..(slot + 1) * n]
+            .iter_mut()
+            .zip(&self.power)
+            .zip(&self.floor)
+        {
             *e = p - f;
         }
         // r = min(P/N, cap) − mean, box-summed over frequency with a running sum.
-        let row = &mut self.rows[self.row_head * self.positions..(self.row_head + 1) * self.positions];
+        let row =
+            &mut self.rows[self.row_head * self.positions..(self.row_head + 1) * self.positions];
         let mut acc = 0.0f32;
         for k in 0..self.box_bins {
             acc += ratio(self.power[k], self.floor[k]);
         }
         row[0] = acc;
         for p in 1..self.positions {
-            acc += ratio(self.power[p + self.box_bins - 1], self.floor[p + self.box_bins - 1])
-                - ratio(self.power[p - 1], self.floor[p - 1]);
+            acc += ratio(
+                self.power[p + self.box_bins - 1],
+                self.floor[p + self.box_bins - 1],
+            ) - ratio(self.power[p - 1], self.floor[p - 1]);
             row[p] = acc;
         }
         // Time box: add the new row; subtract the one leaving the box (overwritten next frame).
@@ -316,7 +327,9 @@ impl EnergyDetector {
     fn track_floor_min(&mut self) {
         let mean = self.power.iter().sum::<f32>() / self.power.len() as f32;
         let decay = 1.0 - 1.0 / self.cfg.floor_frames as f32;
-        self.floor_min = (self.floor_min * decay).max(FLOOR_MIN_REL * mean).max(f32::MIN_POSITIVE);
+        self.floor_min = (self.floor_min * decay)
+            .max(FLOOR_MIN_REL * mean)
+            .max(f32::MIN_POSITIVE);
     }
 
     fn track_events(&mut self, frame_index: u64, out: &mut Vec<Candidate>) {
@@ -334,7 +347,8 @@ impl EnergyDetector {
             }
             let lo = p.saturating_sub(h);
             let hi = (p + h).min(self.positions - 1);
-            let is_peak = (lo..=hi).all(|q| q == p || self.box_sum[q] < v || (self.box_sum[q] == v && q > p));
+            let is_peak =
+                (lo..=hi).all(|q| q == p || self.box_sum[q] < v || (self.box_sum[q] == v && q > p));
             if !is_peak {
                 p += 1;
                 continue;
@@ -347,7 +361,11 @@ impl EnergyDetector {
             let best = (p + q) / 2;
             p = q + 1;
             let score = (v / self.sigma as f64) as f32;
-            match self.events.iter_mut().find(|e| e.pos.abs_diff(best) <= half_box) {
+            match self
+                .events
+                .iter_mut()
+                .find(|e| e.pos.abs_diff(best) <= half_box)
+            {
                 Some(e) => {
                     e.last_frame = frame_index;
                     e.pos = best;
@@ -387,13 +405,20 @@ impl EnergyDetector {
         self.excess_sum.fill(0.0);
         let first = (e.best_frame + 1).saturating_sub(self.box_frames as u64);
         let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
-        let (from, to) = (first.max(oldest_held), e.best_frame.min(self.frames_seen.saturating_sub(1)));
+        let (from, to) = (
+            first.max(oldest_held),
+            e.best_frame.min(self.frames_seen.saturating_sub(1)),
+        );
         if from > to {
             return e.best_pos;
         }
         for t in from..=to {
             let slot = (t % self.excess_frames as u64) as usize;
-            for (acc, &v) in self.excess_sum.iter_mut().zip(&self.excess[slot * n..(slot + 1) * n]) {
+            for (acc, &v) in self
+                .excess_sum
+                .iter_mut()
+                .zip(&self.excess[slot * n..(slot + 1) * n])
+            {
                 *acc += v;
             }
         }
@@ -519,7 +544,10 @@ mod tests {
         det.flush(&mut out);
         assert!(out.is_empty(), "{out:?}");
         let mut det = EnergyDetector::new(&DetectorConfig::new(15.36e6)).unwrap();
-        det.process(&vec![Complex32::new(f32::NAN, f32::INFINITY); 10_000], &mut out);
+        det.process(
+            &vec![Complex32::new(f32::NAN, f32::INFINITY); 10_000],
+            &mut out,
+        );
         det.flush(&mut out);
         assert!(out.is_empty(), "{out:?}");
     }

@@ -85,7 +85,10 @@ impl Frame {
         let mut m = Map::new();
         m.insert("start_sample".into(), self.start_sample.into());
         m.insert("time_s".into(), self.time_s().into());
-        m.insert("freq_offset_hz".into(), round_to(self.freq_offset_hz, 1.0).into());
+        m.insert(
+            "freq_offset_hz".into(),
+            round_to(self.freq_offset_hz, 1.0).into(),
+        );
         m.insert(
             "center_freq_hz".into(),
             match self.capture_center_freq_hz {

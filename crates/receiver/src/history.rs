@@ -13,7 +13,10 @@ pub struct SampleHistory {
 impl SampleHistory {
     /// Allocates room for `capacity` samples (≥ 1).
     pub fn new(capacity: usize) -> Self {
-        Self { buf: vec![Complex32::new(0.0, 0.0); capacity.max(1)], end: 0 }
+        Self {
+            buf: vec![Complex32::new(0.0, 0.0); capacity.max(1)],
+            end: 0,
+        }
     }
 
     /// Samples held at most.

@@ -14,9 +14,9 @@ pub mod history;
 
 use std::collections::VecDeque;
 
-use droneid_core::Complex32;
 pub use burst::{BurstFailure, BurstOutcome, BurstReceiver, BurstReceiverConfig};
 pub use detect::{Candidate, DetectorConfig, EnergyDetector};
+use droneid_core::Complex32;
 pub use droneid_ofdm::DemodConfig;
 pub use frame::Frame;
 pub use history::SampleHistory;
@@ -177,7 +177,8 @@ impl Receiver {
             return;
         }
         if frame.crc24_ok {
-            self.recent.push_back((frame.start_sample, frame.freq_offset_hz, frame.block));
+            self.recent
+                .push_back((frame.start_sample, frame.freq_offset_hz, frame.block));
             if self.recent.len() > 64 {
                 self.recent.pop_front();
             }
