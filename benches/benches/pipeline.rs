@@ -31,7 +31,12 @@ fn capture(fs: f64) -> (Vec<Complex32>, usize) {
     sc.lead_in_s = 5e-3;
     sc.random_offsets = true;
     sc.snr_db = Some(10.0);
-    let spec = sc.build().expect("valid scenario");
+    let mut spec = sc.build().expect("valid scenario");
+    // Drone 1 bursts 50 ms after drone 0, so that no two bursts collide in time and frequency.
+    let starts: Vec<f64> = spec.bursts.iter().filter(|b| b.drone == 0).map(|b| b.start_sample).collect();
+    for (j, b) in spec.bursts.iter_mut().filter(|b| b.drone == 1).enumerate() {
+        b.start_sample = starts[j] + 0.05 * fs;
+    }
     let (samples, truth) = render_to_vec(&spec);
     (samples, truth.len())
 }
