@@ -33,7 +33,12 @@ fn capture(fs: f64) -> (Vec<Complex32>, usize) {
     sc.snr_db = Some(10.0);
     let mut spec = sc.build().expect("valid scenario");
     // Drone 1 bursts 50 ms after drone 0, so that no two bursts collide in time and frequency.
-    let starts: Vec<f64> = spec.bursts.iter().filter(|b| b.drone == 0).map(|b| b.start_sample).collect();
+    let starts: Vec<f64> = spec
+        .bursts
+        .iter()
+        .filter(|b| b.drone == 0)
+        .map(|b| b.start_sample)
+        .collect();
     for (j, b) in spec.bursts.iter_mut().filter(|b| b.drone == 1).enumerate() {
         b.start_sample = starts[j] + 0.05 * fs;
     }

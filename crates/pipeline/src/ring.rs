@@ -399,8 +399,9 @@ impl<T> Producer<T> {
 
     /// Pushes `item`, waiting for space with a spin → `yield_now` → short sleep back-off.
     ///
-    /// Returns the item in `Err` if `stop` becomes `true` or the consumer was dropped (check
-    /// [`Producer::is_abandoned`] to tell the two apart). The fast path (space available) is
+    /// If there is space the item is pushed even when `stop` is set; `stop` only ends a
+    /// *wait*. Returns the item in `Err` if `stop` is seen or the consumer was dropped while
+    /// waiting (check [`Producer::is_abandoned`] to tell the two apart). The fast path (space available) is
     /// exactly [`Producer::push`]: no lock, no syscall.
     pub fn push_blocking(&mut self, item: T, stop: &AtomicBool) -> Result<(), T> {
         let mut item = match self.try_push(item) {
@@ -512,9 +513,9 @@ impl<T> Consumer<T> {
 
     /// Pops an item, waiting with a spin → `yield_now` → short sleep back-off.
     ///
-    /// Returns `None` when `stop` becomes `true` (remaining items stay in the ring and are
-    /// dropped with it) or when the producer was dropped **and** every item it pushed has been
-    /// popped — so a finite source ends a chain by dropping its producer, and each downstream
+    /// An available item is returned even if `stop` is set; `stop` only ends a *wait*. Returns
+    /// `None` when `stop` is seen while the ring is empty, or when the producer was dropped
+    /// **and** every item it pushed has been popped — so a finite source ends a chain by dropping its producer, and each downstream
     /// stage drains before it ends.
     pub fn pop_blocking(&mut self, stop: &AtomicBool) -> Option<T> {
         if let Some(item) = self.pop() {

@@ -50,7 +50,9 @@ impl ReceiverConfig {
             report_failed: false,
             max_iterations: 8,
             detector: DetectorConfig::new(sample_rate_hz),
-            demod: DemodConfig::default(),
+            // The detector and the band-centre estimate can be ~±20 subcarriers off under
+            // frequency-selective multipath; the joint ZC-pair search resolves ±40 reliably.
+            demod: DemodConfig { max_int_cfo_subcarriers: 40, ..DemodConfig::default() },
         }
     }
 }
