@@ -3,6 +3,9 @@
 //!
 //! Both modes synthesise their input in memory with `droneid-synth`, so they need no files and are
 //! reproducible from `--seed`. Generation time is never counted in the timings.
+//!
+//! `DRONEID_BENCH_DEBUG=1` prints every failed sensitivity burst (seed, truth, receiver counters,
+//! frames) and, in throughput mode, the missed bursts and all frames of the first run.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -227,10 +230,8 @@ struct PointResult {
 
 fn snr_points(args: &BenchArgs) -> Result<Vec<f64>, CliError> {
     let (hi, lo, step) = (args.snr_max, args.snr_min, args.snr_step);
-    if !(hi.is_finite() && lo.is_finite())
-        || !(-100.0..=100.0).contains(&hi)
-        || !(-100.0..=100.0).contains(&lo)
-    {
+    let in_range = |x: f64| (-100.0..=100.0).contains(&x);
+    if !(in_range(hi) && in_range(lo)) {
         return Err(CliError::usage(
             "--snr-max/--snr-min must be within -100..=100 dB",
         ));
@@ -506,7 +507,10 @@ type ProfileTable = (Profile, Vec<PointResult>, f64, f64);
 
 fn sensitivity_markdown(args: &BenchArgs, fs: f64, n: u64, tables: &[ProfileTable]) -> String {
     let mut s = String::new();
-    let cmd: Vec<String> = std::env::args().collect();
+    // The program as `droneid` (not the build's absolute path), then the flags as given.
+    let cmd: Vec<String> = std::iter::once("droneid".to_string())
+        .chain(std::env::args().skip(1))
+        .collect();
     let _ = writeln!(s, "# Receiver sensitivity\n");
     let _ = writeln!(
         s,
@@ -714,7 +718,7 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
             truth.len(),
             frames.len()
         );
-        if best.map_or(true, |(b, _)| dt < b) {
+        if best.is_none() || best.is_some_and(|(b, _)| dt < b) {
             best = Some((dt, decoded));
         }
     }
