@@ -8,7 +8,11 @@ use droneid_synth::{render_to_vec, CaptureSpec, Scenario};
 /// Seed of every capture here.
 const SEED: u64 = 0x0B05_7A11;
 
-fn one_burst(rate: f64, snr_db: f64, format: BurstFormat) -> (Vec<Complex32>, droneid_synth::TruthRecord) {
+fn one_burst(
+    rate: f64,
+    snr_db: f64,
+    format: BurstFormat,
+) -> (Vec<Complex32>, droneid_synth::TruthRecord) {
     let mut sc = Scenario::new(rate);
     sc.seed = SEED;
     sc.snr_db = Some(snr_db);
@@ -73,7 +77,10 @@ fn noise_zeros_and_garbage_give_no_valid_frame() {
         }
     }
     let frames = common::decode_samples(&garbage, rate);
-    assert!(frames.iter().all(|f| !f.crc24_ok), "garbage produced a CRC-valid frame");
+    assert!(
+        frames.iter().all(|f| !f.crc24_ok),
+        "garbage produced a CRC-valid frame"
+    );
     let tone: Vec<Complex32> = (0..n)
         .map(|i| {
             let ph = 2.0 * std::f32::consts::PI * 1.0e6 * i as f32 / rate as f32;

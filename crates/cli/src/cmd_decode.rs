@@ -1,13 +1,14 @@
 //! `droneid decode`: every DroneID burst in a recording, as JSON lines.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
 use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
 use droneid_io::{open_input, InputOptions, SampleFormat};
 use droneid_receiver::{Frame, Receiver, ReceiverConfig};
+use droneid_tracks::TrackBuilder;
 
 use crate::common::{hz, rate_hz, CliError};
 
@@ -39,6 +40,39 @@ pub struct DecodeArgs {
     /// Do not print the summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write the JSON lines to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write every drone's track (path LineString, home and pilot Points) as GeoJSON (RFC 7946) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub geojson: Option<PathBuf>,
+}
+
+/// Fails unless a file can be created in `path`'s directory (checked before decoding starts).
+fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{flag} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let probe = dir.join(format!(".droneid-write-test-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CliError::usage(format!(
+            "{flag} {}: cannot write in {}: {e}",
+            path.display(),
+            dir.display()
+        ))),
+    }
 }
 
 pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
@@ -67,15 +101,24 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     cfg.report_failed = args.all;
     cfg.max_iterations = args.iterations;
     let mut receiver = Receiver::new(&cfg).map_err(CliError::usage)?;
-
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut per_drone: BTreeMap<String, u64> = BTreeMap::new();
+    if let Some(p) = &args.geojson {
+        check_writable(p, "--geojson")?;
+    }
+    let sink: Box<dyn Write> = match &args.output {
+        Some(p) => {
+            check_writable(p, "--output")?;
+            Box::new(
+                std::fs::File::create(p)
+                    .map_err(|e| CliError::usage(format!("--output {}: {e}", p.display())))?,
+            )
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(sink);
+    let mut tracks = TrackBuilder::new();
     let mut write_error: Option<std::io::Error> = None;
     let mut emit = |frame: Frame| {
-        if let Some(serial) = frame.serial_number() {
-            *per_drone.entry(serial.to_string()).or_default() += 1;
-        }
+        tracks.push(&frame);
         if write_error.is_none() {
             let line = serde_json::Value::Object(frame.to_json()).to_string();
             if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
@@ -117,6 +160,13 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let stats = receiver.stats().clone();
+    let tracks_done = tracks.finish();
+    let geojson_error = match &args.geojson {
+        Some(p) => droneid_tracks::write_geojson(p, &tracks_done)
+            .err()
+            .map(|e| (p.clone(), e)),
+        None => None,
+    };
     if !args.quiet {
         let secs = stats.samples as f64 / fs;
         eprintln!(
@@ -135,8 +185,8 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
             "  candidates {}  no sync {}  CRC24 ok {}  CRC24 failed {}  CRC16 failed {}  duplicates {}",
             stats.candidates, stats.no_sync, stats.crc24_ok, stats.crc24_failed, stats.crc16_failed, stats.duplicates
         );
-        for (serial, n) in &per_drone {
-            eprintln!("  drone {serial}: {n} frame(s)");
+        if !tracks_done.drones.is_empty() {
+            eprint!("{}", tracks_done.summary_table());
         }
         if source.nonfinite_samples() > 0 {
             eprintln!(
@@ -159,8 +209,12 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         )));
     }
     if let Some(e) = write_error {
+        return Err(CliError::io(format!("writing frames failed: {e}")));
+    }
+    if let Some((p, e)) = geojson_error {
         return Err(CliError::io(format!(
-            "writing frames to stdout failed: {e}"
+            "writing --geojson {} failed: {e}",
+            p.display()
         )));
     }
     Ok(())

@@ -259,3 +259,60 @@ fn synth_bad_flags_leave_no_files() {
         );
     }
 }
+
+#[test]
+fn output_and_geojson_files() {
+    let base = tmp("tracks");
+    let b = base.to_str().unwrap();
+    let o = droneid(&[
+        "synth",
+        "--output",
+        b,
+        "--sample-rate",
+        "30.72M",
+        "--drones",
+        "2",
+        "--random-offsets",
+        "--bursts",
+        "3",
+        "--interval-ms",
+        "25",
+        "--snr-db",
+        "5",
+        "--seed",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = tmp("tracks.jsonl");
+    let geo = tmp("tracks.geojson");
+    let o = droneid(&[
+        "decode",
+        &format!("{b}.sigmf-meta"),
+        "--output",
+        lines.to_str().unwrap(),
+        "--geojson",
+        geo.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "frames go to --output");
+    assert_eq!(std::fs::read_to_string(&lines).unwrap().lines().count(), 6);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&geo).unwrap()).unwrap();
+    droneid_tracks::validate_geojson(&v).unwrap();
+    let paths = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["role"] == "path")
+        .count();
+    assert_eq!(paths, 2, "one path per drone");
+    assert!(stderr(&o).contains("SYNTH000000000D1") && stderr(&o).contains("SYNTH000000000D2"));
+    // A missing directory fails before decoding, with nothing written.
+    let o = droneid(&[
+        "decode",
+        &format!("{b}.sigmf-meta"),
+        "--geojson",
+        "/nonexistent-dir/x.geojson",
+    ]);
+    assert_fails(&o, 2, "does not exist");
+}
