@@ -52,7 +52,10 @@ impl ReceiverConfig {
             detector: DetectorConfig::new(sample_rate_hz),
             // The detector and the band-centre estimate can be ~±20 subcarriers off under
             // frequency-selective multipath; the joint ZC-pair search resolves ±40 reliably.
-            demod: DemodConfig { max_int_cfo_subcarriers: 40, ..DemodConfig::default() },
+            demod: DemodConfig {
+                max_int_cfo_subcarriers: 40,
+                ..DemodConfig::default()
+            },
         }
     }
 }
