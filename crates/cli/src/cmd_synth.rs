@@ -6,7 +6,7 @@
 //! renamed at the end, so a failed run leaves no partial output.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use droneid_core::{parse_hz, BurstFormat, Complex32, Complex64, OCCUPIED_BANDWIDTH_HZ};
@@ -282,23 +282,6 @@ fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
     Ok(spec)
 }
 
-/// `BASE` from `BASE`, `BASE.sigmf-meta`, `BASE.sigmf-data` or `BASE.sigmf`.
-fn base_path(p: &Path) -> PathBuf {
-    let s = p.to_string_lossy();
-    for ext in [".sigmf-meta", ".sigmf-data", ".sigmf"] {
-        if let Some(stem) = s.strip_suffix(ext) {
-            return PathBuf::from(stem);
-        }
-    }
-    p.to_path_buf()
-}
-
-fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
-    let mut s = base.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 fn label(t: &TruthRecord) -> String {
     let mut l = format!("droneid {}-sym 0x{:02x}", t.symbols, t.msg_type);
     if let Some(s) = &t.serial_number {
@@ -317,12 +300,12 @@ fn label(t: &TruthRecord) -> String {
 /// Runs `droneid synth`.
 pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     let spec = plan(args)?;
-    let base = base_path(&args.output);
+    let base = droneid_io::sigmf_base_path(&args.output);
     if base.as_os_str().is_empty() {
         bail!("--output: empty path");
     }
-    let truth_path = with_suffix(&base, ".truth.jsonl");
-    let truth_tmp = with_suffix(&base, ".truth.jsonl.tmp");
+    let truth_path = droneid_io::path_with_suffix(&base, ".truth.jsonl");
+    let truth_tmp = droneid_io::path_with_suffix(&base, ".truth.jsonl.tmp");
     let fs = spec.sample_rate_hz;
     let description = format!(
         "droneid synth: {} DroneID bursts, {} drone(s), seed {}",

@@ -34,7 +34,8 @@ mod source;
 pub use droneid_core::Complex32;
 pub use format::{SampleFormat, SUPPORTED_FORMATS, SUPPORTED_SIGMF_DATATYPES};
 pub use sigmf::{
-    read_sigmf_meta, sigmf_meta_json, write_sigmf_meta, Annotation, SigmfMeta, SigmfWriter,
+    path_with_suffix, read_sigmf_meta, sigmf_base_path, sigmf_meta_json, write_sigmf_meta,
+    Annotation, SigmfMeta, SigmfWriter,
 };
 pub use source::{open_input, InputOptions, SampleSource, SourceInfo, DEFAULT_BUFFER_BYTES};
 

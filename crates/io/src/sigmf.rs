@@ -238,7 +238,7 @@ fn tmp_path(p: &Path) -> PathBuf {
 }
 
 /// Strips a trailing `.sigmf-meta`, `.sigmf-data` or `.sigmf` from a base path.
-fn base_of(p: &Path) -> PathBuf {
+pub fn sigmf_base_path(p: &Path) -> PathBuf {
     let s = p.to_string_lossy();
     for ext in [".sigmf-meta", ".sigmf-data", ".sigmf"] {
         if let Some(stem) = s.strip_suffix(ext) {
@@ -248,7 +248,8 @@ fn base_of(p: &Path) -> PathBuf {
     p.to_path_buf()
 }
 
-fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
+/// `base` with `suffix` appended to its last component (`x` + `.sigmf-meta` → `x.sigmf-meta`).
+pub fn path_with_suffix(base: &Path, suffix: &str) -> PathBuf {
     let mut s = base.as_os_str().to_os_string();
     s.push(suffix);
     PathBuf::from(s)
@@ -295,9 +296,9 @@ impl SigmfWriter {
         if let Some(f) = center_freq_hz.filter(|f| !f.is_finite()) {
             return Err(IoError::InvalidCenterFreq { value: f });
         }
-        let base = base_of(base_path);
-        let data_path = with_suffix(&base, ".sigmf-data");
-        let meta_path = with_suffix(&base, ".sigmf-meta");
+        let base = sigmf_base_path(base_path);
+        let data_path = path_with_suffix(&base, ".sigmf-data");
+        let meta_path = path_with_suffix(&base, ".sigmf-meta");
         let tmp_path = tmp_path(&data_path);
         if data_path.is_dir() {
             return Err(IoError::IsDirectory { path: data_path });

@@ -1,7 +1,7 @@
 //! Opening inputs and reading them in bounded blocks.
 
 use crate::format::SampleFormat;
-use crate::sigmf::{read_sigmf_meta, SigmfMeta};
+use crate::sigmf::{path_with_suffix, read_sigmf_meta, SigmfMeta};
 use crate::IoError;
 use droneid_core::Complex32;
 use std::fs::File;
@@ -171,11 +171,6 @@ fn check_freq(f: Option<f64>) -> Result<Option<f64>, IoError> {
 }
 
 /// Appends `suffix` to the full file name (`a/b.c` + `.sigmf-meta` → `a/b.c.sigmf-meta`).
-fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
-    let mut s = base.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
 
 /// Finds the SigMF metadata for `path`, if the input is SigMF.
 fn find_meta(path: &Path) -> Result<Option<PathBuf>, IoError> {
@@ -204,7 +199,7 @@ fn find_meta(path: &Path) -> Result<Option<PathBuf>, IoError> {
         return Err(IoError::NotFound { path: meta });
     }
     // A base path X with X.sigmf-meta beside it.
-    let base_meta = with_suffix(path, ".sigmf-meta");
+    let base_meta = path_with_suffix(path, ".sigmf-meta");
     if !path.exists() && base_meta.is_file() {
         return Ok(Some(base_meta));
     }
