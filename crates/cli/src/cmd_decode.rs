@@ -34,7 +34,7 @@ pub struct DecodeArgs {
     /// Maximum turbo-decoder iterations (1..=16); decoding stops early once the CRC24 passes.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub iterations: u32,
-    /// Never show the progress bar (it is shown on a terminal for recordings over 5 s).
+    /// Never show progress (shown for recordings over 5 s: a bar on a terminal, a line every 10 s otherwise).
     #[arg(long)]
     pub no_progress: bool,
     /// Do not print the summary on stderr.
@@ -128,9 +128,10 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     };
 
     let total = info.total_samples;
-    let show_progress = !args.no_progress
-        && std::io::stderr().is_terminal()
-        && total.is_some_and(|t| t as f64 / fs > 5.0);
+    // A redrawn bar on a terminal (4 Hz); a plain line every 10 s when stderr is a log file.
+    let tty = std::io::stderr().is_terminal();
+    let show_progress = !args.no_progress && total.is_some_and(|t| t as f64 / fs > 5.0);
+    let progress_every_ms = if tty { 250 } else { 10_000 };
     let started = Instant::now();
     let mut last_progress = Instant::now();
     let mut buf = vec![Complex32::new(0.0, 0.0); BLOCK_SAMPLES];
@@ -144,18 +145,19 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
                 break;
             }
         }
-        if show_progress && last_progress.elapsed().as_millis() >= 250 {
+        if show_progress && last_progress.elapsed().as_millis() >= progress_every_ms {
             last_progress = Instant::now();
             progress(
                 source.samples_read(),
                 total.unwrap_or(1),
                 started.elapsed().as_secs_f64(),
                 fs,
+                tty,
             );
         }
     }
     receiver.finish(&mut emit);
-    if show_progress {
+    if show_progress && tty {
         eprint!("\r\x1b[2K");
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -220,7 +222,8 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn progress(done: u64, total: u64, elapsed_s: f64, fs: f64) {
+/// Progress with ETA: a redrawn bar on a terminal, else one plain line.
+fn progress(done: u64, total: u64, elapsed_s: f64, fs: f64, tty: bool) {
     let frac = (done as f64 / total.max(1) as f64).clamp(0.0, 1.0);
     let width = 30;
     let filled = (frac * width as f64) as usize;
@@ -229,13 +232,20 @@ fn progress(done: u64, total: u64, elapsed_s: f64, fs: f64) {
     } else {
         0.0
     };
-    eprint!(
-        "\r[{}{}] {:5.1}%  {:.1} s of {:.1} s  ETA {:.0} s ",
-        "#".repeat(filled),
-        " ".repeat(width - filled),
+    let text = format!(
+        "{:5.1}%  {:.1} s of {:.1} s  ETA {:.0} s",
         frac * 100.0,
         done as f64 / fs,
         total as f64 / fs,
         eta
     );
+    if tty {
+        eprint!(
+            "\r[{}{}] {text} ",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+    } else {
+        eprintln!("droneid decode: progress {text}");
+    }
 }
