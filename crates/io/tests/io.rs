@@ -526,13 +526,17 @@ fn bad_inputs() {
     assert!(!e.to_string().contains('\n'));
 }
 
-/// The recorded signals, if present: `signals/` of the workspace (or the shared copy).
+/// A bundled recording in the workspace's `signals/`.
 fn signal(name: &str) -> Option<PathBuf> {
     let local = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../signals")
         .join(name);
-    let shared = Path::new("/work/shared/signals").join(name);
-    [local, shared].into_iter().find(|p| p.is_file())
+    assert!(
+        local.is_file(),
+        "bundled signal {} missing",
+        local.display()
+    );
+    Some(local)
 }
 
 #[test]
