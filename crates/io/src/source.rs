@@ -170,8 +170,6 @@ fn check_freq(f: Option<f64>) -> Result<Option<f64>, IoError> {
     }
 }
 
-/// Appends `suffix` to the full file name (`a/b.c` + `.sigmf-meta` → `a/b.c.sigmf-meta`).
-
 /// Finds the SigMF metadata for `path`, if the input is SigMF.
 fn find_meta(path: &Path) -> Result<Option<PathBuf>, IoError> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -527,7 +527,7 @@ fn bad_inputs() {
 }
 
 /// A bundled recording in the workspace's `signals/`.
-fn signal(name: &str) -> Option<PathBuf> {
+fn signal(name: &str) -> PathBuf {
     let local = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../signals")
         .join(name);
@@ -536,15 +536,12 @@ fn signal(name: &str) -> Option<PathBuf> {
         "bundled signal {} missing",
         local.display()
     );
-    Some(local)
+    local
 }
 
 #[test]
-fn real_signal_files_if_present() {
-    let Some(meta) = signal("real-0x11-15m36.sigmf-meta") else {
-        eprintln!("skipping: signals/real-0x11-15m36.sigmf-meta not present");
-        return;
-    };
+fn bundled_signal_files() {
+    let meta = signal("real-0x11-15m36.sigmf-meta");
     let mut src = open_input(s(&meta), &InputOptions::default()).unwrap();
     assert_eq!(src.info().format, SampleFormat::Cf64);
     assert_eq!(src.info().sample_rate_hz, 15.36e6);
@@ -560,9 +557,7 @@ fn real_signal_files_if_present() {
     let src = open_input(s(&data), &InputOptions::default()).unwrap();
     assert_eq!(src.info().format, SampleFormat::Cf64);
 
-    let Some(meta) = signal("synthetic-kz-8sym-15m36.sigmf-meta") else {
-        return;
-    };
+    let meta = signal("synthetic-kz-8sym-15m36.sigmf-meta");
     let mut src = open_input(s(&meta), &InputOptions::default()).unwrap();
     assert_eq!(src.info().format, SampleFormat::Cf32);
     assert_eq!(src.info().total_samples, Some(2_457_600 / 8));

@@ -195,10 +195,8 @@ impl EnergyDetector {
     pub fn flush(&mut self, out: &mut Vec<Candidate>) {
         // A partial last frame is zero-padded so a burst cut by the end still counts.
         if !self.pending.is_empty() {
-            let n = self.cfg.fft_len;
             self.fft_buf[..self.pending.len()].copy_from_slice(&self.pending);
             self.fft_buf[self.pending.len()..].fill(Complex32::new(0.0, 0.0));
-            let _ = n;
             self.pending.clear();
             self.process_frame(out);
         }
