@@ -3,7 +3,10 @@
 # Rust itself (stable >= 1.80, tested with 1.95) is expected to be installed via rustup.
 set -euo pipefail
 
-PACKAGES=(build-essential pkg-config)
+# hdf5: --hdf5 output (libhdf5-dev) and h5dump in tests (hdf5-tools); mosquitto: the MQTT broker
+# and mosquitto_sub used by the MQTT tests; soapysdr: `droneid live` and the replay module.
+PACKAGES=(build-essential pkg-config cmake libhdf5-dev hdf5-tools mosquitto mosquitto-clients
+  libsoapysdr-dev soapysdr-tools)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

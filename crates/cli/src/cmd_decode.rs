@@ -5,15 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
+use droneid_core::BASE_SAMPLE_RATE_HZ;
+use droneid_engine::{EngineConfig, FileSource, LiveCounters, RunControl, RunSink, RunSummary};
 use droneid_io::{open_input, InputOptions, SampleFormat};
-use droneid_receiver::{Frame, Receiver, ReceiverConfig};
+use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
 use crate::common::{hz, rate_hz, CliError};
-
-/// Samples read per block: bounded memory whatever the file size.
-const BLOCK_SAMPLES: usize = 1 << 18;
+use crate::signals::StopSignals;
 
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
@@ -40,6 +39,12 @@ pub struct DecodeArgs {
     /// Do not print the summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also print the pipeline's counters: busy time per stage, ring high-water marks, drops.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Threads that decode bursts (default: one per core, at most 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub decode_threads: Option<u32>,
     /// Write the JSON lines to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -75,6 +80,48 @@ fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
     }
 }
 
+/// Frames → JSON lines, tracks and progress; runs on the main thread, off the hot path.
+struct DecodeSink {
+    out: std::io::BufWriter<Box<dyn Write>>,
+    tracks: TrackBuilder,
+    write_error: Option<std::io::Error>,
+    /// Total samples and rate, when progress is shown.
+    progress: Option<(u64, f64)>,
+    tty: bool,
+    every_ms: u128,
+    started: Instant,
+    last_progress: Instant,
+}
+
+impl RunSink for DecodeSink {
+    fn frame(&mut self, frame: Frame) {
+        self.tracks.push(&frame);
+        if self.write_error.is_none() {
+            let line = serde_json::Value::Object(frame.to_json()).to_string();
+            // Flushed per frame: a reader (or a killed run) sees every frame decoded so far.
+            if let Err(e) = writeln!(self.out, "{line}").and_then(|_| self.out.flush()) {
+                self.write_error = Some(e);
+            }
+        }
+    }
+
+    fn tick(&mut self, counters: &LiveCounters) {
+        let Some((total, fs)) = self.progress else {
+            return;
+        };
+        if self.last_progress.elapsed().as_millis() >= self.every_ms {
+            self.last_progress = Instant::now();
+            progress(
+                counters.snapshot().samples_in,
+                total,
+                self.started.elapsed().as_secs_f64(),
+                fs,
+                self.tty,
+            );
+        }
+    }
+}
+
 pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     // Configuration first: nothing is read before every flag and the input's metadata check out.
     let format = match &args.format {
@@ -86,7 +133,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         center_freq_hz: args.center_freq,
         format,
     };
-    let mut source = open_input(&args.input, &opts).map_err(CliError::usage)?;
+    let source = open_input(&args.input, &opts).map_err(CliError::usage)?;
     let info = source.info().clone();
     let fs = info.sample_rate_hz;
     if fs < BASE_SAMPLE_RATE_HZ * 0.999 {
@@ -100,11 +147,14 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     cfg.center_freq_hz = info.center_freq_hz;
     cfg.report_failed = args.all;
     cfg.max_iterations = args.iterations;
-    let mut receiver = Receiver::new(&cfg).map_err(CliError::usage)?;
+    let mut engine_cfg = EngineConfig::new(cfg);
+    if let Some(t) = args.decode_threads {
+        engine_cfg.decode_threads = t as usize;
+    }
     if let Some(p) = &args.geojson {
         check_writable(p, "--geojson")?;
     }
-    let sink: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.output {
         Some(p) => {
             check_writable(p, "--output")?;
             Box::new(
@@ -114,54 +164,50 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut out = std::io::BufWriter::new(sink);
-    let mut tracks = TrackBuilder::new();
-    let mut write_error: Option<std::io::Error> = None;
-    let mut emit = |frame: Frame| {
-        tracks.push(&frame);
-        if write_error.is_none() {
-            let line = serde_json::Value::Object(frame.to_json()).to_string();
-            if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
-                write_error = Some(e);
-            }
-        }
+    let signals = StopSignals::install()
+        .map_err(|e| CliError::io(format!("cannot install signal handlers: {e}")))?;
+    let control = RunControl {
+        stop: signals.stop.clone(),
+        ..RunControl::default()
     };
 
     let total = info.total_samples;
     // A redrawn bar on a terminal (4 Hz); a plain line every 10 s when stderr is a log file.
     let tty = std::io::stderr().is_terminal();
     let show_progress = !args.no_progress && total.is_some_and(|t| t as f64 / fs > 5.0);
-    let progress_every_ms = if tty { 250 } else { 10_000 };
-    let started = Instant::now();
-    let mut last_progress = Instant::now();
-    let mut buf = vec![Complex32::new(0.0, 0.0); BLOCK_SAMPLES];
-    let mut read_error = None;
-    loop {
-        match source.read_block(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => receiver.push(&buf[..n], &mut emit),
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        }
-        if show_progress && last_progress.elapsed().as_millis() >= progress_every_ms {
-            last_progress = Instant::now();
-            progress(
-                source.samples_read(),
-                total.unwrap_or(1),
-                started.elapsed().as_secs_f64(),
-                fs,
-                tty,
-            );
-        }
-    }
-    receiver.finish(&mut emit);
+    let mut sink = DecodeSink {
+        out: std::io::BufWriter::new(out),
+        tracks: TrackBuilder::new(),
+        write_error: None,
+        progress: show_progress.then(|| (total.unwrap_or(1), fs)),
+        tty,
+        every_ms: if tty { 250 } else { 10_000 },
+        started: Instant::now(),
+        last_progress: Instant::now(),
+    };
+    let summary = droneid_engine::run(
+        &engine_cfg,
+        Box::new(FileSource::new(source)),
+        &control,
+        &mut sink,
+        None,
+    )
+    .map_err(CliError::usage)?;
     if show_progress && tty {
         eprint!("\r\x1b[2K");
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let stats = receiver.stats().clone();
+    let DecodeSink {
+        mut out,
+        tracks,
+        write_error,
+        ..
+    } = sink;
+    let mut write_error = write_error;
+    if let Err(e) = out.flush() {
+        write_error.get_or_insert(e);
+    }
+    let elapsed = summary.elapsed_s;
+    let stats = summary.stats.clone();
     let tracks_done = tracks.finish();
     let geojson_error = match &args.geojson {
         Some(p) => droneid_tracks::write_geojson(p, &tracks_done)
@@ -187,27 +233,31 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
             "  candidates {}  no sync {}  CRC24 ok {}  CRC24 failed {}  CRC16 failed {}  duplicates {}",
             stats.candidates, stats.no_sync, stats.crc24_ok, stats.crc24_failed, stats.crc16_failed, stats.duplicates
         );
+        if args.verbose {
+            print_pipeline_stats(&summary);
+        }
         if !tracks_done.drones.is_empty() {
             eprint!("{}", tracks_done.summary_table());
         }
-        if source.nonfinite_samples() > 0 {
-            eprintln!(
-                "  warning: {} NaN/Inf samples were treated as erasures (zero)",
-                source.nonfinite_samples()
-            );
-        }
-        let trailing = source.info().trailing_bytes;
-        if trailing > 0 {
-            eprintln!(
-                "  warning: {trailing} trailing byte(s) do not make a whole {} sample and were ignored",
-                info.format.name()
-            );
+        for (name, value) in &summary.source_counters {
+            if *value > 0 {
+                eprintln!("  warning: {value} {name}");
+            }
         }
     }
-    if let Some(e) = read_error {
+    if let Some(code) = signals.exit_code() {
+        return Err(CliError {
+            message: format!(
+                "stopped by {} after {} samples; every frame decoded so far was written",
+                if code == 130 { "SIGINT" } else { "SIGTERM" },
+                stats.samples
+            ),
+            code,
+        });
+    }
+    if let Some(e) = summary.source_error {
         return Err(CliError::io(format!(
-            "reading '{}' failed after {} samples: {e}; frames decoded so far were written",
-            info.path, stats.samples
+            "{e}; frames decoded so far were written"
         )));
     }
     if let Some(e) = write_error {
@@ -220,6 +270,25 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+/// Ring, pool and stage counters (`--verbose`).
+pub fn print_pipeline_stats(summary: &RunSummary) {
+    eprintln!(
+        "  pipeline: busy s  source {:.2}  analysis {:.2}  detector {:.2}  (wall {:.2}); samples lost {}, blocks dropped {}",
+        summary.busy_s[0],
+        summary.busy_s[1],
+        summary.busy_s[2],
+        summary.elapsed_s,
+        summary.samples_lost,
+        summary.blocks_dropped
+    );
+    for (name, r) in &summary.rings {
+        eprintln!(
+            "  ring {name:<18} capacity {:>3}  pushed {:>8}  high-water {:>3}  full {:>6}  dropped {}",
+            r.capacity, r.pushed, r.high_water, r.full, r.dropped
+        );
+    }
 }
 
 /// Progress with ETA: a redrawn bar on a terminal, else one plain line.

@@ -8,6 +8,7 @@ mod cmd_bench;
 mod cmd_decode;
 mod cmd_synth;
 mod common;
+mod signals;
 
 /// Exit status for unusable input or bad flags (clap also uses 2 for usage errors).
 pub const EXIT_USAGE: u8 = 2;

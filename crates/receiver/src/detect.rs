@@ -1,26 +1,38 @@
 //! Time–frequency energy detector: finds DroneID burst candidates anywhere in the captured band.
 //!
-//! The input is cut into non-overlapping frames of `fft_len` samples (bin width ≈ 60 kHz). Each
-//! frame's power spectrum is divided by a per-bin noise floor, giving `r = P/N − 1` (mean 0 and
-//! variance 1 on white noise). A box the size of the smallest burst (9.015 MHz × 560 µs) slides over
-//! the time–frequency plane; its sum `S` has standard deviation √(W_f·W_t) on noise and grows by
-//! `W_f·W_t·γ` for a burst at in-band SNR γ (34 σ at −3.5 dB), so detection is far more sensitive
-//! than decoding. Local maxima above `threshold_sigma` become [`Candidate`]s with a start time
-//! (± a few frames) and a centre frequency (± a few bins); the burst receiver refines both.
+//! Two kernels, which the line-rate pipeline runs on different threads:
 //!
-//! Allocation-free after [`EnergyDetector::new`] except for the caller's output vector.
+//! * [`SpectrumAnalyzer`] — the FFT filter bank: the input is cut into non-overlapping frames of
+//!   `fft_len` samples (bin width ≈ 60 kHz) and each frame becomes a power spectrum in fftshift
+//!   order (bin 0 = −Fs/2). Non-finite input gives zero power (an erasure).
+//! * [`EnergyDetector::process_power`] — detection on those spectra: each bin is divided by a
+//!   per-bin noise floor, giving `r = min(P/N, 4) − E` (mean 0 on white noise). A box the size of
+//!   the smallest burst (9.015 MHz × 530 µs) slides over the time–frequency plane in steps of
+//!   [`POSITION_STEP_BINS`] bins; its sum `S` has standard deviation √(W_f·W_t·Var) on noise and
+//!   grows by about `W_f·W_t·γ` for a burst at in-band SNR γ (34 σ at −3.5 dB), so detection is
+//!   far more sensitive than decoding. Local maxima above `threshold_sigma` become
+//!   [`Candidate`]s with a start time (± a few frames) and a centre frequency refined to one bin;
+//!   the burst receiver refines both.
+//!
+//! [`EnergyDetector::process`] runs both on raw samples (the single-threaded file receiver).
+//! Allocation-free after construction except for the caller's output vector.
 
 use std::sync::Arc;
 
 use droneid_core::{Complex32, OCCUPIED_BANDWIDTH_HZ};
 use rustfft::{Fft, FftPlanner};
 
+/// Box positions are evaluated every this many bins (the candidate's frequency is then refined
+/// to one bin from the excess power): a 150-bin box loses < 1 % of its sum at the worst offset,
+/// and the serial running sum over positions costs a quarter as much.
+pub const POSITION_STEP_BINS: usize = 4;
+
 /// Detector settings. [`DetectorConfig::new`] gives sensible defaults for a sample rate.
 #[derive(Debug, Clone)]
 pub struct DetectorConfig {
     /// Input sample rate, Hz.
     pub sample_rate_hz: f64,
-    /// Frame/FFT length; bin width = sample_rate / fft_len. Power of two recommended.
+    /// Frame/FFT length; bin width = sample_rate / fft_len. A power of two ≥ 16.
     pub fft_len: usize,
     /// Detection threshold in standard deviations of the box sum on noise.
     pub threshold_sigma: f32,
@@ -67,33 +79,182 @@ pub struct Candidate {
 struct Event {
     best_score: f32,
     best_frame: u64,
+    /// Box start bin of the best position.
     best_pos: usize,
     last_frame: u64,
+    /// Box start bin of the latest position.
     pos: usize,
 }
 
-/// Streaming energy detector. Feed blocks of any length with [`process`](Self::process).
-pub struct EnergyDetector {
-    cfg: DetectorConfig,
+/// FFT filter bank: raw samples in, one power spectrum (fftshift order) per `fft_len` samples out.
+pub struct SpectrumAnalyzer {
+    n: usize,
     fft: Arc<dyn Fft<f32>>,
-    fft_buf: Vec<Complex32>,
-    fft_scratch: Vec<Complex32>,
+    buf: Vec<Complex32>,
+    scratch: Vec<Complex32>,
     /// Partial frame carried between calls.
     pending: Vec<Complex32>,
+}
+
+/// Frames transformed per rustfft call (one batched call is faster than many small ones).
+const FFT_BATCH_FRAMES: usize = 8;
+
+impl SpectrumAnalyzer {
+    /// Plans an `fft_len`-point FFT and allocates every buffer. Panics if `fft_len` is 0.
+    pub fn new(fft_len: usize) -> Self {
+        assert!(fft_len > 0, "fft_len must be positive");
+        let fft = FftPlanner::new().plan_fft_forward(fft_len);
+        let scratch_len = fft.get_inplace_scratch_len();
+        Self {
+            n: fft_len,
+            fft,
+            buf: vec![Complex32::new(0.0, 0.0); fft_len * FFT_BATCH_FRAMES],
+            scratch: vec![Complex32::new(0.0, 0.0); scratch_len],
+            pending: Vec::with_capacity(fft_len),
+        }
+    }
+
+    /// Frame length in samples.
+    pub fn frame_len(&self) -> usize {
+        self.n
+    }
+
+    /// Samples of a partial frame carried over to the next call.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Most power values (`frame_len` per frame) that [`analyze`](Self::analyze) can append for
+    /// a block of `block_len` samples.
+    pub fn max_output_len(&self, block_len: usize) -> usize {
+        (block_len / self.n + 1) * self.n
+    }
+
+    /// Appends one power spectrum (`frame_len` values, fftshift order) to `power_out` per
+    /// completed frame of the stream continued by `block`. Does not allocate if `power_out`
+    /// has room for [`max_output_len`](Self::max_output_len) more values.
+    pub fn analyze(&mut self, mut block: &[Complex32], power_out: &mut Vec<f32>) {
+        let n = self.n;
+        if !self.pending.is_empty() {
+            let take = (n - self.pending.len()).min(block.len());
+            self.pending.extend_from_slice(&block[..take]);
+            block = &block[take..];
+            if self.pending.len() == n {
+                self.buf[..n].copy_from_slice(&self.pending);
+                self.pending.clear();
+                self.transform(1, power_out);
+            }
+        }
+        let batch = n * FFT_BATCH_FRAMES;
+        let mut chunks = block.chunks_exact(n);
+        let mut filled = 0;
+        for frame in &mut chunks {
+            self.buf[filled..filled + n].copy_from_slice(frame);
+            filled += n;
+            if filled == batch {
+                self.transform(FFT_BATCH_FRAMES, power_out);
+                filled = 0;
+            }
+        }
+        if filled > 0 {
+            self.transform(filled / n, power_out);
+        }
+        self.pending.extend_from_slice(chunks.remainder());
+    }
+
+    /// Forgets a partial frame (after a gap in the stream the next frame starts afresh).
+    pub fn reset(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Ends the stream (or a stretch before a gap): a partial frame is zero-padded into one
+    /// last spectrum, so a burst cut by the end still counts. Returns whether one was added.
+    pub fn flush(&mut self, power_out: &mut Vec<f32>) -> bool {
+        if self.pending.is_empty() {
+            return false;
+        }
+        let m = self.pending.len();
+        self.buf[..m].copy_from_slice(&self.pending);
+        self.buf[m..self.n].fill(Complex32::new(0.0, 0.0));
+        self.pending.clear();
+        self.transform(1, power_out);
+        true
+    }
+
+    fn transform(&mut self, frames: usize, power_out: &mut Vec<f32>) {
+        let n = self.n;
+        let data = &mut self.buf[..frames * n];
+        self.fft.process_with_scratch(data, &mut self.scratch);
+        let half = n / 2;
+        for frame in data.chunks_exact(n) {
+            // fftshift: FFT bins [half, n) are the negative frequencies.
+            power_out.extend(frame[half..].iter().map(power_of));
+            power_out.extend(frame[..half].iter().map(power_of));
+        }
+    }
+}
+
+/// `|x|²`, non-finite values as 0 (an erasure).
+#[inline]
+fn power_of(v: &Complex32) -> f32 {
+    let p = v.re * v.re + v.im * v.im;
+    if p.is_finite() {
+        p
+    } else {
+        0.0
+    }
+}
+
+/// Sum with 8 independent accumulators (vectorises; the order differs from a serial sum).
+#[inline]
+fn sum_f32(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for &v in chunks.remainder() {
+        s += v;
+    }
+    s
+}
+
+/// Streaming energy detector. Feed samples with [`process`](Self::process), or spectra from a
+/// [`SpectrumAnalyzer`] with [`process_power`](Self::process_power).
+pub struct EnergyDetector {
+    cfg: DetectorConfig,
+    analyzer: SpectrumAnalyzer,
+    spectra: Vec<f32>,
     /// Power spectra buffered until the noise floor is initialised.
     warmup: Vec<f32>,
     warm: bool,
     /// Noise floor per bin (fftshift order).
     floor: Vec<f32>,
+    /// Frames detected on so far (absolute frame counter, gaps included as restarts).
     frames_seen: u64,
-    /// r = P/N − 1 summed over the frequency box, per box position, for the last `box_frames` frames.
+    /// Frames since the last restart (the time box is full after `box_frames`).
+    frames_since_resync: u64,
+    /// Absolute sample index of frame `base_frame`'s first sample.
+    base_sample: i64,
+    base_frame: u64,
+    /// Ratio rows `r` of the last `box_frames` frames, per bin.
     rows: Vec<f32>,
     row_head: usize,
-    /// Running sum of `rows` over time, per box position.
-    box_sum: Vec<f64>,
-    power: Vec<f32>,
+    /// Per-bin sum of `rows` over time.
+    time_sum: Vec<f32>,
+    /// Current frame's ratios.
+    ratio_now: Vec<f32>,
+    /// Time sums gathered into `POSITION_STEP_BINS`-bin chunks.
+    chunk_sum: Vec<f32>,
+    /// Box sums per evaluated position (position j starts at bin j·POSITION_STEP_BINS).
+    box_sum: Vec<f32>,
     box_bins: usize,
+    box_chunks: usize,
     box_frames: usize,
+    /// Valid box start bins: 0..positions.
     positions: usize,
     sigma: f32,
     events: Vec<Event>,
@@ -105,11 +266,14 @@ pub struct EnergyDetector {
     floor_min: f32,
 }
 
+/// Frames between exact recomputations of the running time sums (bounds f32 drift).
+const TIME_SUM_REFRESH_FRAMES: u64 = 4096;
+
 impl EnergyDetector {
     /// Plans the FFT and allocates every buffer.
     ///
-    /// Returns an error string if the rate is not finite and positive or the band is narrower
-    /// than a burst.
+    /// Returns an error string if the rate is not finite and positive, the FFT length is not a
+    /// multiple of 4 of at least 16, or the band is narrower than a burst.
     pub fn new(cfg: &DetectorConfig) -> Result<Self, String> {
         if !(cfg.sample_rate_hz.is_finite() && cfg.sample_rate_hz > 0.0) {
             return Err(format!(
@@ -118,8 +282,15 @@ impl EnergyDetector {
             ));
         }
         let n = cfg.fft_len;
+        if n < 16 || !n.is_multiple_of(POSITION_STEP_BINS) {
+            return Err(format!(
+                "detector FFT length {n} must be a multiple of {POSITION_STEP_BINS}, at least 16"
+            ));
+        }
         let bin_hz = cfg.sample_rate_hz / n as f64;
-        let box_bins = ((cfg.box_bandwidth_hz / bin_hz).round() as usize).max(1);
+        let box_chunks =
+            ((cfg.box_bandwidth_hz / bin_hz / POSITION_STEP_BINS as f64).round() as usize).max(1);
+        let box_bins = box_chunks * POSITION_STEP_BINS;
         if box_bins > n {
             return Err(format!(
                 "a {:.3} MHz burst does not fit a {:.3} MS/s capture",
@@ -130,23 +301,26 @@ impl EnergyDetector {
         let frame_s = n as f64 / cfg.sample_rate_hz;
         let box_frames = ((cfg.box_duration_s / frame_s).floor() as usize).max(1);
         let positions = n - box_bins + 1;
-        let fft = FftPlanner::new().plan_fft_forward(n);
-        let scratch_len = fft.get_inplace_scratch_len();
+        let chunks = n / POSITION_STEP_BINS;
         Ok(Self {
             cfg: cfg.clone(),
-            fft,
-            fft_buf: vec![Complex32::new(0.0, 0.0); n],
-            fft_scratch: vec![Complex32::new(0.0, 0.0); scratch_len],
-            pending: Vec::with_capacity(n),
+            analyzer: SpectrumAnalyzer::new(n),
+            spectra: Vec::with_capacity(n * (PROCESS_CHUNK_FRAMES + 1)),
             warmup: Vec::with_capacity(WARMUP_FRAMES * n),
             warm: false,
             floor: vec![0.0; n],
             frames_seen: 0,
-            rows: vec![0.0; positions * box_frames],
+            frames_since_resync: 0,
+            base_sample: 0,
+            base_frame: 0,
+            rows: vec![0.0; n * box_frames],
             row_head: 0,
-            box_sum: vec![0.0; positions],
-            power: vec![0.0; n],
+            time_sum: vec![0.0; n],
+            ratio_now: vec![0.0; n],
+            chunk_sum: vec![0.0; chunks],
+            box_sum: vec![0.0; chunks - box_chunks + 1],
             box_bins,
+            box_chunks,
             box_frames,
             positions,
             sigma: ((box_bins * box_frames) as f32 * CAPPED_NOISE_VAR).sqrt(),
@@ -165,41 +339,57 @@ impl EnergyDetector {
         self.cfg.fft_len
     }
 
+    /// The settings in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.cfg
+    }
+
     /// Samples of latency: a candidate is reported at most this many samples after its burst ends.
     pub fn latency_samples(&self) -> u64 {
         ((self.frames_to_close + 2) * self.cfg.fft_len as u64) + self.cfg.fft_len as u64
     }
 
     /// Feeds `block` (next samples of the stream) and appends any finished candidates to `out`.
-    pub fn process(&mut self, mut block: &[Complex32], out: &mut Vec<Candidate>) {
+    pub fn process(&mut self, block: &[Complex32], out: &mut Vec<Candidate>) {
         let n = self.cfg.fft_len;
-        if !self.pending.is_empty() {
-            let take = (n - self.pending.len()).min(block.len());
-            self.pending.extend_from_slice(&block[..take]);
-            block = &block[take..];
-            if self.pending.len() == n {
-                self.fft_buf.copy_from_slice(&self.pending);
-                self.pending.clear();
-                self.process_frame(out);
-            }
+        for chunk in block.chunks(PROCESS_CHUNK_FRAMES * n) {
+            self.spectra.clear();
+            self.analyzer.analyze(chunk, &mut self.spectra);
+            let spectra = std::mem::take(&mut self.spectra);
+            self.process_power(&spectra, out);
+            self.spectra = spectra;
         }
-        let mut chunks = block.chunks_exact(n);
-        for frame in &mut chunks {
-            self.fft_buf.copy_from_slice(frame);
-            self.process_frame(out);
-        }
-        self.pending.extend_from_slice(chunks.remainder());
     }
 
     /// End of stream: reports every open event.
     pub fn flush(&mut self, out: &mut Vec<Candidate>) {
-        // A partial last frame is zero-padded so a burst cut by the end still counts.
-        if !self.pending.is_empty() {
-            self.fft_buf[..self.pending.len()].copy_from_slice(&self.pending);
-            self.fft_buf[self.pending.len()..].fill(Complex32::new(0.0, 0.0));
-            self.pending.clear();
-            self.process_frame(out);
+        self.spectra.clear();
+        self.analyzer.flush(&mut self.spectra);
+        let spectra = std::mem::take(&mut self.spectra);
+        self.process_power(&spectra, out);
+        self.spectra = spectra;
+        self.flush_power(out);
+    }
+
+    /// Feeds power spectra from a [`SpectrumAnalyzer`] of the same `fft_len` (a whole number
+    /// of frames, fftshift order) and appends finished candidates to `out`.
+    pub fn process_power(&mut self, spectra: &[f32], out: &mut Vec<Candidate>) {
+        let n = self.cfg.fft_len;
+        for frame in spectra.chunks_exact(n) {
+            if !self.warm {
+                self.warmup.extend_from_slice(frame);
+                if self.warmup.len() >= WARMUP_FRAMES * n {
+                    self.finish_warmup(out);
+                }
+                continue;
+            }
+            self.update_floor(frame);
+            self.detect_step(frame, out);
         }
+    }
+
+    /// End of the spectra (stream end, or before a gap): reports every open event.
+    pub fn flush_power(&mut self, out: &mut Vec<Candidate>) {
         if !self.warm {
             self.finish_warmup(out);
         }
@@ -212,25 +402,22 @@ impl EnergyDetector {
         self.events = events;
     }
 
-    fn process_frame(&mut self, out: &mut Vec<Candidate>) {
-        let n = self.cfg.fft_len;
-        self.fft
-            .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
-        // Power in fftshift order (bin 0 = −Fs/2). Non-finite input gives 0 power (erasure).
-        let half = n / 2;
-        for (k, v) in self.fft_buf.iter().enumerate() {
-            let p = v.norm_sqr();
-            self.power[(k + half) % n] = if p.is_finite() { p } else { 0.0 };
-        }
-        if !self.warm {
-            self.warmup.extend_from_slice(&self.power);
-            if self.warmup.len() >= WARMUP_FRAMES * n {
-                self.finish_warmup(out);
-            }
-            return;
-        }
-        self.update_floor();
-        self.detect_step(out);
+    /// Restarts detection after a gap in the stream: reports open events (as
+    /// [`flush_power`](Self::flush_power)), forgets the time box and the partial frame, and
+    /// maps the next frame to absolute sample `next_sample`. The noise floor is kept.
+    pub fn resync(&mut self, next_sample: i64, out: &mut Vec<Candidate>) {
+        self.flush(out);
+        self.rows.fill(0.0);
+        self.time_sum.fill(0.0);
+        self.row_head = 0;
+        self.frames_since_resync = 0;
+        self.base_frame = self.frames_seen;
+        self.base_sample = next_sample;
+    }
+
+    /// Absolute sample index of the first sample of frame `frame` (frames since the start).
+    fn frame_sample(&self, frame: i64) -> i64 {
+        self.base_sample + (frame - self.base_frame as i64) * self.cfg.fft_len as i64
     }
 
     /// Initialises the floor from the buffered frames, then runs detection over them.
@@ -256,67 +443,90 @@ impl EnergyDetector {
         let level = sorted[n / 5];
         let warmup = std::mem::take(&mut self.warmup);
         for t in 0..frames {
-            self.power.copy_from_slice(&warmup[t * n..(t + 1) * n]);
-            self.track_floor_min();
+            self.track_floor_min(&warmup[t * n..(t + 1) * n]);
         }
         for f in &mut self.floor {
             *f = f.min(4.0 * level).max(self.floor_min);
         }
         for t in 0..frames {
-            self.power.copy_from_slice(&warmup[t * n..(t + 1) * n]);
-            self.detect_step(out);
+            self.detect_step(&warmup[t * n..(t + 1) * n], out);
         }
+        self.warmup = warmup;
+        self.warmup.clear();
     }
 
-    fn detect_step(&mut self, out: &mut Vec<Candidate>) {
+    fn detect_step(&mut self, power: &[f32], out: &mut Vec<Candidate>) {
         let frame_index = self.frames_seen;
         self.frames_seen += 1;
+        self.frames_since_resync += 1;
         let n = self.cfg.fft_len;
         let slot = (frame_index % self.excess_frames as u64) as usize;
         for ((e, &p), &f) in self.excess[slot * n..(slot + 1) * n]
             .iter_mut()
-            .zip(&self.power)
+            .zip(power)
             .zip(&self.floor)
         {
             *e = p - f;
         }
-        // r = min(P/N, cap) − mean, box-summed over frequency with a running sum.
-        let row =
-            &mut self.rows[self.row_head * self.positions..(self.row_head + 1) * self.positions];
-        let mut acc = 0.0f32;
-        for k in 0..self.box_bins {
-            acc += ratio(self.power[k], self.floor[k]);
+        // r = min(P/N, cap) − mean per bin …
+        for ((r, &p), &f) in self.ratio_now.iter_mut().zip(power).zip(&self.floor) {
+            *r = (p / f).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
         }
-        row[0] = acc;
-        for p in 1..self.positions {
-            acc += ratio(
-                self.power[p + self.box_bins - 1],
-                self.floor[p + self.box_bins - 1],
-            ) - ratio(self.power[p - 1], self.floor[p - 1]);
-            row[p] = acc;
+        // … summed over the last `box_frames` frames per bin (the slot being overwritten holds
+        // the frame leaving the box, or zeros while the box fills) …
+        let row = &mut self.rows[self.row_head * n..(self.row_head + 1) * n];
+        for ((t, old), &r) in self
+            .time_sum
+            .iter_mut()
+            .zip(row.iter_mut())
+            .zip(&self.ratio_now)
+        {
+            *t += r - *old;
+            *old = r;
         }
-        // Time box: add the new row; subtract the one leaving the box (overwritten next frame).
-        let next_head = (self.row_head + 1) % self.box_frames;
-        for p in 0..self.positions {
-            self.box_sum[p] += self.rows[self.row_head * self.positions + p] as f64;
+        self.row_head = (self.row_head + 1) % self.box_frames;
+        if self.frames_seen.is_multiple_of(TIME_SUM_REFRESH_FRAMES) {
+            self.refresh_time_sum();
         }
-        let full = frame_index + 1 >= self.box_frames as u64;
-        if full {
-            self.track_events(frame_index, out);
-            for p in 0..self.positions {
-                self.box_sum[p] -= self.rows[next_head * self.positions + p] as f64;
-            }
+        if self.frames_since_resync < self.box_frames as u64 {
+            return;
         }
-        self.row_head = next_head;
+        // … gathered into chunks of POSITION_STEP_BINS bins, and box-summed over frequency.
+        for (c, bins) in self
+            .chunk_sum
+            .iter_mut()
+            .zip(self.time_sum.chunks_exact(POSITION_STEP_BINS))
+        {
+            *c = bins.iter().sum();
+        }
+        let w = self.box_chunks;
+        let mut acc: f32 = self.chunk_sum[..w].iter().sum();
+        self.box_sum[0] = acc;
+        for j in 1..self.box_sum.len() {
+            acc += self.chunk_sum[j + w - 1] - self.chunk_sum[j - 1];
+            self.box_sum[j] = acc;
+        }
+        self.track_events(frame_index, out);
     }
 
-    fn update_floor(&mut self) {
+    /// Exact per-bin time sums from the stored rows (the running sums drift in f32).
+    fn refresh_time_sum(&mut self) {
+        let n = self.cfg.fft_len;
+        self.time_sum.fill(0.0);
+        for row in self.rows.chunks_exact(n) {
+            for (t, &r) in self.time_sum.iter_mut().zip(row) {
+                *t += r;
+            }
+        }
+    }
+
+    fn update_floor(&mut self, power: &[f32]) {
         let alpha = 1.0 / self.cfg.floor_frames as f32;
-        self.track_floor_min();
+        self.track_floor_min(power);
         let min = self.floor_min;
-        for (f, &p) in self.floor.iter_mut().zip(&self.power) {
+        for (f, &p) in self.floor.iter_mut().zip(power) {
             // Clamped update (a burst raises the floor little), rescaled to stay unbiased on noise.
-            let target = p.min(3.0 * *f) / CLAMPED_FLOOR_MEAN;
+            let target = p.min(3.0 * *f) * (1.0 / CLAMPED_FLOOR_MEAN);
             *f = (*f + alpha * (target - *f)).max(min);
         }
     }
@@ -324,8 +534,8 @@ impl EnergyDetector {
     /// Lower bound of the floor: 50 dB below the loudest recent frame. Real receivers always
     /// have noise above it; noise-free (synthetic, zero-padded) captures would otherwise get a
     /// zero floor and every bin with any leakage would look like signal.
-    fn track_floor_min(&mut self) {
-        let mean = self.power.iter().sum::<f32>() / self.power.len() as f32;
+    fn track_floor_min(&mut self, power: &[f32]) {
+        let mean = sum_f32(power) / power.len() as f32;
         let decay = 1.0 - 1.0 / self.cfg.floor_frames as f32;
         self.floor_min = (self.floor_min * decay)
             .max(FLOOR_MIN_REL * mean)
@@ -333,34 +543,35 @@ impl EnergyDetector {
     }
 
     fn track_events(&mut self, frame_index: u64, out: &mut Vec<Candidate>) {
-        let thr = (self.cfg.threshold_sigma * self.sigma) as f64;
+        let thr = self.cfg.threshold_sigma * self.sigma;
         let half_box = self.box_bins / 2;
         // Local maxima above threshold, at least half a box apart: two bursts on neighbouring
         // channels at the same time make one contiguous run with two peaks.
-        let h = half_box.max(1);
-        let mut p = 0;
-        while p < self.positions {
-            let v = self.box_sum[p];
+        let h = (self.box_chunks / 2).max(1);
+        let npos = self.box_sum.len();
+        let mut j = 0;
+        while j < npos {
+            let v = self.box_sum[j];
             if v <= thr {
-                p += 1;
+                j += 1;
                 continue;
             }
-            let lo = p.saturating_sub(h);
-            let hi = (p + h).min(self.positions - 1);
+            let lo = j.saturating_sub(h);
+            let hi = (j + h).min(npos - 1);
             let is_peak =
-                (lo..=hi).all(|q| q == p || self.box_sum[q] < v || (self.box_sum[q] == v && q > p));
+                (lo..=hi).all(|q| q == j || self.box_sum[q] < v || (self.box_sum[q] == v && q > j));
             if !is_peak {
-                p += 1;
+                j += 1;
                 continue;
             }
             // A flat top (saturated ratios on a noise-free capture): take its middle.
-            let mut q = p;
-            while q + 1 < self.positions && self.box_sum[q + 1] == v {
+            let mut q = j;
+            while q + 1 < npos && self.box_sum[q + 1] == v {
                 q += 1;
             }
-            let best = (p + q) / 2;
-            p = q + 1;
-            let score = (v / self.sigma as f64) as f32;
+            let best = (j + q) / 2 * POSITION_STEP_BINS;
+            j = q + 1;
+            let score = v / self.sigma;
             match self
                 .events
                 .iter_mut()
@@ -397,7 +608,7 @@ impl EnergyDetector {
         }
     }
 
-    /// Box position (within half a box of the event's) holding the most uncapped excess power
+    /// Box start bin (within half a box of the event's) holding the most uncapped excess power
     /// over the event's best frames: the capped ratio saturates on clean, noise-free signals and
     /// then says little about where the burst sits in frequency.
     fn refine_position(&mut self, e: &Event) -> usize {
@@ -446,7 +657,7 @@ impl EnergyDetector {
         // Box sum per cell ≈ in-band SNR (linear) below the cap.
         let gamma = e.best_score * self.sigma / (self.box_bins * self.box_frames) as f32;
         Candidate {
-            start_sample: first_frame * n as i64,
+            start_sample: self.frame_sample(first_frame),
             freq_offset_hz: centre_bin * bin_hz,
             score_sigma: e.best_score,
             snr_db_rough: 10.0 * gamma.max(1e-6).log10(),
@@ -454,6 +665,8 @@ impl EnergyDetector {
     }
 }
 
+/// Frames analysed per step of [`EnergyDetector::process`].
+const PROCESS_CHUNK_FRAMES: usize = 32;
 /// Per-bin ratio cap: keeps narrow spurs (a HackRF DC spike) from dominating the box sum.
 const RATIO_CAP: f32 = 4.0;
 /// E[min(X, 4)] for X ~ Exp(1): the mean of a capped noise bin.
@@ -468,11 +681,6 @@ const LN_2: f32 = std::f32::consts::LN_2;
 const FLOOR_MIN_REL: f32 = 1e-5;
 /// Frames used to initialise the noise floor (fewer if the stream is shorter).
 const WARMUP_FRAMES: usize = 128;
-
-#[inline]
-fn ratio(p: f32, floor: f32) -> f32 {
-    (p / floor).min(RATIO_CAP) - CAPPED_NOISE_MEAN
-}
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ pub mod history;
 use std::collections::VecDeque;
 
 pub use burst::{BurstFailure, BurstOutcome, BurstReceiver, BurstReceiverConfig};
-pub use detect::{Candidate, DetectorConfig, EnergyDetector};
+pub use detect::{Candidate, DetectorConfig, EnergyDetector, SpectrumAnalyzer};
 use droneid_core::Complex32;
 pub use droneid_ofdm::DemodConfig;
 pub use frame::Frame;
@@ -79,6 +79,18 @@ pub struct ReceiverStats {
     pub duplicates: u64,
 }
 
+/// Samples of look-back a receiver must hold so that every candidate's segment is still there
+/// when the detector reports it: the detector's warm-up (128 frames) and latency, a whole
+/// segment, and one input block of `block_samples`.
+pub fn lookback_samples(
+    detector: &EnergyDetector,
+    burst: &BurstReceiver,
+    block_samples: usize,
+) -> usize {
+    let (_, span) = burst.input_span();
+    (160 * detector.frame_len()) + 2 * span + block_samples
+}
+
 /// Streaming file/stream receiver: detector → look-back → burst receiver → de-duplication.
 pub struct Receiver {
     cfg: ReceiverConfig,
@@ -88,9 +100,8 @@ pub struct Receiver {
     queue: VecDeque<Candidate>,
     found: Vec<Candidate>,
     segment: Vec<Complex32>,
-    recent: VecDeque<(i64, f64, [u8; 176])>,
+    dedup: Deduplicator,
     stats: ReceiverStats,
-    burst_len_in: f64,
 }
 
 impl Receiver {
@@ -103,20 +114,17 @@ impl Receiver {
             max_iterations: cfg.max_iterations,
             demod: cfg.demod.clone(),
         })?;
-        let (_, span) = burst.input_span();
-        // Look-back: the detector's warm-up (128 frames) and latency plus a whole segment.
-        let capacity = (160 * detector.frame_len()) + 2 * span + PUSH_CHUNK;
+        let capacity = lookback_samples(&detector, &burst, PUSH_CHUNK);
         Ok(Self {
             cfg: cfg.clone(),
             history: SampleHistory::new(capacity),
             detector,
-            segment: vec![Complex32::new(0.0, 0.0); span],
+            segment: vec![Complex32::new(0.0, 0.0); burst.input_span().1],
             burst,
             queue: VecDeque::new(),
             found: Vec::new(),
-            recent: VecDeque::new(),
+            dedup: Deduplicator::new(cfg.sample_rate_hz),
             stats: ReceiverStats::default(),
-            burst_len_in: 9880.0 * cfg.sample_rate_hz / droneid_core::BASE_SAMPLE_RATE_HZ,
         })
     }
 
@@ -170,16 +178,51 @@ impl Receiver {
     }
 
     fn report(&mut self, frame: Frame, sink: &mut dyn FnMut(Frame)) {
-        // The same burst found twice (two detector events, overlapping channels): report once.
-        let half = 0.5 * self.burst_len_in;
+        if let Some(frame) = self
+            .dedup
+            .accept(frame, self.cfg.report_failed, &mut self.stats)
+        {
+            sink(frame);
+        }
+    }
+}
+
+/// Reports each burst once and counts outcomes: the same burst found twice (two detector
+/// events, overlapping channels) within half a burst and 4.5 MHz, with the same block, is a
+/// duplicate. Shared by [`Receiver`] and the line-rate pipeline, which feed it frames in
+/// candidate order.
+#[derive(Debug, Clone)]
+pub struct Deduplicator {
+    recent: VecDeque<(i64, f64, [u8; 176])>,
+    half_burst_samples: f64,
+}
+
+impl Deduplicator {
+    /// For an input at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: f64) -> Self {
+        Self {
+            recent: VecDeque::with_capacity(65),
+            half_burst_samples: 0.5 * 9880.0 * sample_rate_hz / droneid_core::BASE_SAMPLE_RATE_HZ,
+        }
+    }
+
+    /// Counts `frame` in `stats` and returns it if it should be reported: CRC24-valid and not
+    /// a duplicate, or CRC24-failed when `report_failed`.
+    pub fn accept(
+        &mut self,
+        frame: Frame,
+        report_failed: bool,
+        stats: &mut ReceiverStats,
+    ) -> Option<Frame> {
+        let half = self.half_burst_samples;
         let dup = self.recent.iter().any(|(s, f, b)| {
             ((*s - frame.start_sample).abs() as f64) < half
                 && (f - frame.freq_offset_hz).abs() < 4.5e6
                 && (!frame.crc24_ok || *b == frame.block)
         });
         if dup {
-            self.stats.duplicates += 1;
-            return;
+            stats.duplicates += 1;
+            return None;
         }
         if frame.crc24_ok {
             self.recent
@@ -187,16 +230,14 @@ impl Receiver {
             if self.recent.len() > 64 {
                 self.recent.pop_front();
             }
-            self.stats.crc24_ok += 1;
+            stats.crc24_ok += 1;
             if !frame.crc16_ok() {
-                self.stats.crc16_failed += 1;
+                stats.crc16_failed += 1;
             }
-            sink(frame);
+            Some(frame)
         } else {
-            self.stats.crc24_failed += 1;
-            if self.cfg.report_failed {
-                sink(frame);
-            }
+            stats.crc24_failed += 1;
+            report_failed.then_some(frame)
         }
     }
 }
