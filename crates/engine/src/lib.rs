@@ -117,7 +117,8 @@ pub trait BurstTap: Send {
 pub struct RunSummary {
     /// Receiver counters (samples reaching the detector, candidates, CRC outcomes, duplicates).
     pub stats: ReceiverStats,
-    /// Samples read from the source, lost ones included.
+    /// Samples the source delivered, those dropped by back-pressure included (samples that
+    /// the device itself lost are only in `samples_lost`).
     pub samples_in: u64,
     /// Samples lost: reported by the source (overflow, retune) or dropped by back-pressure.
     pub samples_lost: u64,
@@ -281,11 +282,9 @@ pub fn run(
         let src = std::thread::Builder::new()
             .name("droneid-source".into())
             .spawn_scoped(scope, || {
+                let mut filler = Filler::new(block_samples, desc.center_freq_hz);
                 let mut busy = Duration::ZERO;
-                let mut next_index = 0u64;
-                let mut carried_lost = 0u64;
                 let mut spare: Option<Block> = None;
-                let mut scratch: Vec<Complex32> = Vec::new();
                 let mut error = None;
                 let mut interrupted = false;
                 let mut dropped_blocks = 0u64;
@@ -305,73 +304,53 @@ pub fn run(
                             break; // torn down
                         }
                         // Live and every block in flight: read and discard, count the loss.
-                        if scratch.is_empty() {
-                            scratch = vec![Complex32::new(0.0, 0.0); block_samples];
-                        }
-                        match source.discard(&mut scratch) {
-                            Ok(r) if r.samples == 0 && !r.timed_out => break,
-                            Ok(r) => {
-                                let lost = r.lost_before + r.samples as u64;
-                                carried_lost += lost;
-                                next_index += lost;
-                                counters.add_in(r.samples as u64);
-                                counters.add_lost(lost);
-                                dropped_blocks += 1;
-                            }
+                        match filler.discard(source.as_mut(), &counters) {
+                            Ok(true) => dropped_blocks += 1,
+                            Ok(false) => break,
                             Err(e) => {
-                                error = Some(e.to_string());
+                                error = Some(e);
                                 break;
                             }
                         }
                         continue;
                     };
-                    let read = source.read_block(&mut block.samples);
+                    let fill = filler.fill(source.as_mut(), &mut block, &counters, &control.stop);
                     busy += t0.elapsed();
-                    match read {
-                        Err(e) => {
-                            error = Some(e.to_string());
+                    let ended = match fill {
+                        Fill::Block => false,
+                        Fill::BlockThenEnd(e) => {
+                            error = e;
+                            true
+                        }
+                        Fill::Nothing => {
+                            spare = Some(block);
+                            continue;
+                        }
+                        Fill::End(e) => {
+                            error = e;
                             break;
                         }
-                        Ok(r) if r.samples == 0 => {
-                            spare = Some(block);
-                            if r.timed_out {
-                                continue;
+                    };
+                    let pushed = if live {
+                        to_analysis.push(block)
+                    } else {
+                        to_analysis.push_blocking(block, &abort)
+                    };
+                    match pushed {
+                        Ok(()) => filler.carried_lost = 0,
+                        Err(b) => {
+                            if !live {
+                                break; // torn down
                             }
-                            break; // end of stream
+                            to_analysis.record_drop();
+                            dropped_blocks += 1;
+                            filler.carried_lost += b.len as u64;
+                            counters.add_lost(b.len as u64);
+                            spare = Some(b);
                         }
-                        Ok(r) => {
-                            let n = r.samples.min(block.samples.len());
-                            next_index += r.lost_before;
-                            carried_lost += r.lost_before;
-                            counters.add_lost(r.lost_before);
-                            counters.add_in(n as u64);
-                            if let Some(f) = r.center_freq_hz {
-                                counters.set_center_freq(f);
-                            }
-                            block.len = n;
-                            block.start_sample = next_index;
-                            block.lost_before = carried_lost;
-                            block.center_freq_hz = r.center_freq_hz.or(desc.center_freq_hz);
-                            next_index += n as u64;
-                            let pushed = if live {
-                                to_analysis.push(block)
-                            } else {
-                                to_analysis.push_blocking(block, &abort)
-                            };
-                            match pushed {
-                                Ok(()) => carried_lost = 0,
-                                Err(b) => {
-                                    if !live {
-                                        break; // torn down
-                                    }
-                                    to_analysis.record_drop();
-                                    dropped_blocks += 1;
-                                    carried_lost += b.len as u64;
-                                    counters.add_lost(b.len as u64);
-                                    spare = Some(b);
-                                }
-                            }
-                        }
+                    }
+                    if ended {
+                        break;
                     }
                 }
                 drop(to_analysis); // ends the chain: each stage drains, then ends
@@ -484,7 +463,11 @@ pub fn run(
                     let oldest_needed = pending
                         .front()
                         .map_or(keep_from, |p| keep_from.min(p.segment_start.max(0) as u64));
-                    while held.len() > 1 && held[0].end_sample() <= oldest_needed {
+                    // (Blocks are whole, so the look-back fits the pool; the length bound is a
+                    // guard against a source that returns tiny reads at every call.)
+                    while held.len() > 1
+                        && (held[0].end_sample() <= oldest_needed || held.len() > held_max)
+                    {
                         let b = held.pop_front().expect("non-empty");
                         if returner.give(b).is_err() {
                             unreachable!("blocks come from this pool");
@@ -560,6 +543,161 @@ pub fn run(
     });
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// What one [`Filler::fill`] produced.
+enum Fill {
+    /// A block worth pushing.
+    Block,
+    /// A last block worth pushing, then the end (with the source's error, if any).
+    BlockThenEnd(Option<String>),
+    /// Nothing yet (a live source timed out); try again.
+    Nothing,
+    /// The end, nothing more to push (with the source's error, if any).
+    End(Option<String>),
+}
+
+/// Fills whole blocks from a source, so that the look-back always fits the pool. A gap (lost
+/// samples) or a retune ends a block early: the samples after it start the next block.
+struct Filler {
+    block_samples: usize,
+    default_center_hz: Option<f64>,
+    /// Absolute index of the next sample.
+    next_index: u64,
+    /// Samples lost since the last block that was pushed.
+    carried_lost: u64,
+    /// Samples read after a gap, waiting for the next block: (samples, lost before, centre).
+    carry: Vec<Complex32>,
+    carry_lost: u64,
+    carry_center_hz: Option<f64>,
+    scratch: Vec<Complex32>,
+}
+
+impl Filler {
+    fn new(block_samples: usize, default_center_hz: Option<f64>) -> Self {
+        Self {
+            block_samples,
+            default_center_hz,
+            next_index: 0,
+            carried_lost: 0,
+            carry: Vec::with_capacity(block_samples),
+            carry_lost: 0,
+            carry_center_hz: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn start_block(&mut self, block: &mut Block, lost: u64, center_hz: Option<f64>) {
+        self.next_index += lost;
+        self.carried_lost += lost;
+        block.start_sample = self.next_index;
+        block.lost_before = self.carried_lost;
+        block.center_freq_hz = center_hz.or(self.default_center_hz);
+        block.len = 0;
+    }
+
+    fn fill(
+        &mut self,
+        source: &mut dyn BlockSource,
+        block: &mut Block,
+        counters: &LiveCounters,
+        stop: &AtomicBool,
+    ) -> Fill {
+        let mut started = false;
+        block.len = 0; // a recycled block still has its old length
+        if !self.carry.is_empty() {
+            let (lost, center) = (self.carry_lost, self.carry_center_hz);
+            self.start_block(block, lost, center);
+            let n = self.carry.len();
+            block.samples[..n].copy_from_slice(&self.carry);
+            block.len = n;
+            self.next_index += n as u64;
+            self.carry.clear();
+            started = true;
+        }
+        while block.len < self.block_samples {
+            let read = source.read_block(&mut block.samples[block.len..self.block_samples]);
+            let r = match read {
+                Err(e) => {
+                    let e = Some(e.to_string());
+                    return if block.len > 0 {
+                        Fill::BlockThenEnd(e)
+                    } else {
+                        Fill::End(e)
+                    };
+                }
+                Ok(r) => r,
+            };
+            if r.samples == 0 {
+                if !r.timed_out {
+                    return if block.len > 0 {
+                        Fill::BlockThenEnd(None)
+                    } else {
+                        Fill::End(None)
+                    };
+                }
+                // A live source with nothing for now: hand on what there is.
+                if block.len > 0 || stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                continue;
+            }
+            let n = r.samples.min(self.block_samples - block.len);
+            counters.add_in(n as u64);
+            counters.add_lost(r.lost_before);
+            if let Some(f) = r.center_freq_hz {
+                counters.set_center_freq(f);
+            }
+            let center = r.center_freq_hz.or(self.default_center_hz);
+            if started && (r.lost_before > 0 || center != block.center_freq_hz) {
+                // These samples follow a gap or a retune: they start the next block.
+                self.carry
+                    .extend_from_slice(&block.samples[block.len..block.len + n]);
+                self.carry_lost = r.lost_before;
+                self.carry_center_hz = r.center_freq_hz;
+                break;
+            }
+            if !started {
+                let len = block.len;
+                self.start_block(block, r.lost_before, r.center_freq_hz);
+                block.len = len;
+                started = true;
+            }
+            block.len += n;
+            self.next_index += n as u64;
+        }
+        if block.len > 0 {
+            Fill::Block
+        } else {
+            Fill::Nothing
+        }
+    }
+
+    /// Reads one block's worth into scratch and counts it lost. `Ok(false)` at the end.
+    fn discard(
+        &mut self,
+        source: &mut dyn BlockSource,
+        counters: &LiveCounters,
+    ) -> Result<bool, String> {
+        if self.scratch.is_empty() {
+            self.scratch = vec![Complex32::new(0.0, 0.0); self.block_samples];
+        }
+        let lost_carry = self.carry.len() as u64;
+        self.carry.clear();
+        let r = source
+            .discard(&mut self.scratch)
+            .map_err(|e| e.to_string())?;
+        if r.samples == 0 && !r.timed_out {
+            return Ok(false);
+        }
+        let lost = lost_carry + self.carry_lost + r.lost_before + r.samples as u64;
+        self.carry_lost = 0;
+        self.carried_lost += lost;
+        self.next_index += lost;
+        counters.add_in(r.samples as u64);
+        counters.add_lost(lost);
+        Ok(true)
+    }
 }
 
 /// Puts decoder results back in candidate order, de-duplicates and hands frames to `sink`.

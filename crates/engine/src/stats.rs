@@ -16,7 +16,7 @@ pub struct LiveCounters {
 /// A copy of [`LiveCounters`] at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CountersSnapshot {
-    /// Samples read from the source, lost ones included.
+    /// Samples the source delivered, those dropped by back-pressure included.
     pub samples_in: u64,
     /// Samples lost (source overflow, retune, back-pressure drops).
     pub samples_lost: u64,
