@@ -26,3 +26,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 echo "setup.sh: system packages present; Rust $(rustc --version | cut -d' ' -f2)"
+
+# The SoapySDR "replay" module (scripts/soapy-replay): lets `droneid live` and its tests stream a
+# recording without hardware. Built into target/soapy/; cmake rebuilds only when the source changed.
+# Use it with SOAPY_SDR_PLUGIN_PATH=<repo>/target/soapy.
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cmake -S "$REPO/scripts/soapy-replay" -B "$REPO/target/soapy/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$REPO/target/soapy/build" >/dev/null
+echo "setup.sh: SoapySDR replay module in target/soapy/"

@@ -9,9 +9,13 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use droneid_core::{BurstFormat, Complex32, Complex64, BASE_SAMPLE_RATE_HZ, TRANSPORT_BLOCK_BYTES};
+use droneid_engine::{
+    BlockSource, EngineConfig, RunControl, SourceDescription, SourceError, SourceRead,
+};
 use droneid_payload::{build_transport_block, deg_to_raw, FlightInfo};
 use droneid_receiver::{Frame, Receiver, ReceiverConfig};
 use droneid_synth::{try_render_to_vec, BurstSpec, CaptureSpec, Scenario, TruthRecord};
@@ -177,6 +181,9 @@ pub struct BenchArgs {
         allow_hyphen_values = true
     )]
     pub runs: i64,
+    /// Throughput: time the single-threaded reference receiver instead of the pipeline.
+    #[arg(long)]
+    pub single_thread: bool,
 }
 
 /// Runs `droneid bench`.
@@ -673,8 +680,14 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
     separate_collisions(&mut spec);
     let gen_start = Instant::now();
     let (samples, truth) = try_render_to_vec(&spec).map_err(CliError::usage)?;
+    let samples = Arc::new(samples);
     eprintln!(
-        "droneid bench: throughput, {:.2} MS/s, {:.2} s ({} samples), {} drones, {} bursts at {:+.1} dB; generated in {:.1} s (not timed)",
+        "droneid bench: throughput ({}), {:.2} MS/s, {:.2} s ({} samples), {} drones, {} bursts at {:+.1} dB; generated in {:.1} s (not timed)",
+        if args.single_thread {
+            "single-threaded reference receiver"
+        } else {
+            "whole pipeline, as droneid decode runs it"
+        },
         fs / 1e6,
         args.seconds,
         samples.len(),
@@ -687,7 +700,11 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
     let mut best: Option<(Duration, usize)> = None;
     for run in 1..=args.runs {
         let t0 = Instant::now();
-        let frames = decode(&samples, fs, THROUGHPUT_BLOCK).map_err(CliError::usage)?;
+        let frames = if args.single_thread {
+            decode(&samples, fs, THROUGHPUT_BLOCK).map_err(CliError::usage)?
+        } else {
+            decode_pipeline(&samples, fs)?
+        };
         let dt = t0.elapsed();
         if run == 1 && std::env::var_os("DRONEID_BENCH_DEBUG").is_some() {
             for t in truth
@@ -732,6 +749,54 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
         truth.len()
     );
     Ok(())
+}
+
+/// An in-memory capture served to the pipeline like a file (copied into its pooled blocks).
+struct MemorySource {
+    samples: Arc<Vec<Complex32>>,
+    pos: usize,
+    rate_hz: f64,
+}
+
+impl BlockSource for MemorySource {
+    fn description(&self) -> SourceDescription {
+        SourceDescription {
+            label: "synthetic capture in memory".into(),
+            sample_rate_hz: self.rate_hz,
+            center_freq_hz: None,
+            total_samples: Some(self.samples.len() as u64),
+            live: false,
+        }
+    }
+
+    fn read_block(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
+        let n = buf.len().min(self.samples.len() - self.pos);
+        buf[..n].copy_from_slice(&self.samples[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(SourceRead {
+            samples: n,
+            ..SourceRead::default()
+        })
+    }
+}
+
+/// The whole pipeline (as `droneid decode` runs it) over an in-memory capture.
+fn decode_pipeline(samples: &Arc<Vec<Complex32>>, fs: f64) -> Result<Vec<Frame>, CliError> {
+    let mut frames = Vec::new();
+    let source = MemorySource {
+        samples: samples.clone(),
+        pos: 0,
+        rate_hz: fs,
+    };
+    droneid_engine::run(
+        &EngineConfig::new(ReceiverConfig::new(fs)),
+        Box::new(source),
+        &RunControl::default(),
+        &mut |f: Frame| frames.push(f),
+        None,
+    )
+    .map_err(CliError::usage)?;
+    Ok(frames)
 }
 
 /// Delays bursts that would overlap an earlier one in both time and frequency (two drones on
@@ -795,6 +860,7 @@ mod tests {
             drones: 1,
             snr_db: 10.0,
             runs: 1,
+            single_thread: false,
         };
         let p = snr_points(&args).unwrap();
         assert_eq!(p.len(), 17 + 3);

@@ -12,6 +12,7 @@ use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
 use crate::common::{hz, rate_hz, CliError};
+use crate::outputs::{capture_attributes, OutputArgs, Sinks};
 use crate::signals::StopSignals;
 
 #[derive(Args, Debug)]
@@ -51,6 +52,8 @@ pub struct DecodeArgs {
     /// Write every drone's track (path LineString, home and pilot Points) as GeoJSON (RFC 7946) to FILE.
     #[arg(long, value_name = "FILE")]
     pub geojson: Option<PathBuf>,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 /// Fails unless a file can be created in `path`'s directory (checked before decoding starts).
@@ -84,6 +87,7 @@ fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
 struct DecodeSink {
     out: std::io::BufWriter<Box<dyn Write>>,
     tracks: TrackBuilder,
+    sinks: Sinks,
     write_error: Option<std::io::Error>,
     /// Total samples and rate, when progress is shown.
     progress: Option<(u64, f64)>,
@@ -96,6 +100,7 @@ struct DecodeSink {
 impl RunSink for DecodeSink {
     fn frame(&mut self, frame: Frame) {
         self.tracks.push(&frame);
+        self.sinks.frame(&frame);
         if self.write_error.is_none() {
             let line = serde_json::Value::Object(frame.to_json()).to_string();
             // Flushed per frame: a reader (or a killed run) sees every frame decoded so far.
@@ -106,6 +111,7 @@ impl RunSink for DecodeSink {
     }
 
     fn tick(&mut self, counters: &LiveCounters) {
+        self.sinks.tick();
         let Some((total, fs)) = self.progress else {
             return;
         };
@@ -164,6 +170,10 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
+    let sinks = Sinks::open(
+        &args.outputs,
+        &capture_attributes(&info.path, fs, info.center_freq_hz),
+    )?;
     let signals = StopSignals::install()
         .map_err(|e| CliError::io(format!("cannot install signal handlers: {e}")))?;
     let control = RunControl {
@@ -178,6 +188,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     let mut sink = DecodeSink {
         out: std::io::BufWriter::new(out),
         tracks: TrackBuilder::new(),
+        sinks,
         write_error: None,
         progress: show_progress.then(|| (total.unwrap_or(1), fs)),
         tty,
@@ -199,6 +210,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     let DecodeSink {
         mut out,
         tracks,
+        sinks,
         write_error,
         ..
     } = sink;
@@ -209,6 +221,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     let elapsed = summary.elapsed_s;
     let stats = summary.stats.clone();
     let tracks_done = tracks.finish();
+    let (sink_lines, sink_error) = sinks.finish(&tracks_done);
     let geojson_error = match &args.geojson {
         Some(p) => droneid_tracks::write_geojson(p, &tracks_done)
             .err()
@@ -239,6 +252,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         if !tracks_done.drones.is_empty() {
             eprint!("{}", tracks_done.summary_table());
         }
+        for line in &sink_lines {
+            eprintln!("  {line}");
+        }
         for (name, value) in &summary.source_counters {
             if *value > 0 {
                 eprintln!("  warning: {value} {name}");
@@ -262,6 +278,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     }
     if let Some(e) = write_error {
         return Err(CliError::io(format!("writing frames failed: {e}")));
+    }
+    if let Some(e) = sink_error {
+        return Err(CliError::io(format!("writing outputs failed: {e}")));
     }
     if let Some((p, e)) = geojson_error {
         return Err(CliError::io(format!(

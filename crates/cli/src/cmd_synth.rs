@@ -181,7 +181,7 @@ fn flag_error(e: SynthError) -> anyhow::Error {
         SynthError::Scenario { field, reason } => anyhow!("{}: {reason}", flag(&field)),
         SynthError::Burst { field, reason, .. } => anyhow!("{}: {reason}", flag(&field)),
         SynthError::SampleRate { value } => {
-            anyhow!("--sample-rate: {value} Hz is invalid; use a finite rate in 15.36e6..=20e9 Hz")
+            anyhow!("--sample-rate: {value} Hz is invalid; use a finite rate in 15.36e6..=10e9 Hz")
         }
         SynthError::CenterFreq { value } => anyhow!("--center-freq: {value} is not finite"),
         SynthError::Record(m) => anyhow!("--record: {m}"),
@@ -192,8 +192,8 @@ fn flag_error(e: SynthError) -> anyhow::Error {
 /// Checks every flag and builds the capture (no file is touched).
 fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
     let fs = hz_flag("--sample-rate", &args.sample_rate)?;
-    if !(15.36e6..=20e9).contains(&fs) {
-        bail!("--sample-rate: {fs} Hz is outside the allowed range 15.36e6..=20e9 Hz");
+    if !(15.36e6..=10e9).contains(&fs) {
+        bail!("--sample-rate: {fs} Hz is outside the allowed range 15.36e6..=10e9 Hz");
     }
     let format = match (args.symbols, args.cp_schedule) {
         (9, _) => BurstFormat::Nine,

@@ -46,5 +46,11 @@ pub fn rate_hz(text: &str) -> Result<f64, String> {
     if v <= 0.0 {
         return Err(format!("{v} is not a positive sample rate"));
     }
+    if v > droneid_io::MAX_SAMPLE_RATE_HZ {
+        return Err(format!(
+            "{v} Hz is above {} GS/s, the highest supported sample rate",
+            droneid_io::MAX_SAMPLE_RATE_HZ / 1e9
+        ));
+    }
     Ok(v)
 }

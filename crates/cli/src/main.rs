@@ -6,8 +6,12 @@ use clap::{Parser, Subcommand};
 
 mod cmd_bench;
 mod cmd_decode;
+mod cmd_devices;
+mod cmd_live;
+mod cmd_plot;
 mod cmd_synth;
 mod common;
+mod outputs;
 mod signals;
 
 /// Exit status for unusable input or bad flags (clap also uses 2 for usage errors).
@@ -40,6 +44,12 @@ enum Command {
     Bench(cmd_bench::BenchArgs),
     /// Write a SigMF recording of synthetic DroneID bursts plus a ground-truth file.
     Synth(cmd_synth::SynthArgs),
+    /// Decode DroneID live from a SoapySDR receiver (or the replay device); same output as decode.
+    Live(cmd_live::LiveArgs),
+    /// List the SoapySDR devices this machine sees, with their rates, frequencies, gains, antennas.
+    Devices(cmd_devices::DevicesArgs),
+    /// Draw a spectrogram PNG of a recording with every burst boxed, and a constellation PNG per burst.
+    Plot(cmd_plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +58,9 @@ fn main() -> ExitCode {
         Command::Decode(args) => cmd_decode::run(args),
         Command::Bench(args) => cmd_bench::run(args),
         Command::Synth(args) => cmd_synth::run(args).map_err(common::CliError::usage),
+        Command::Live(args) => cmd_live::run(args),
+        Command::Devices(args) => cmd_devices::run(args),
+        Command::Plot(args) => cmd_plot::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

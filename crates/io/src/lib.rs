@@ -7,6 +7,9 @@
 //! * [`SampleSource::read_block`] fills a caller buffer of [`Complex32`] through one fixed
 //!   internal byte buffer (no allocation after `open_input`). NaN/Inf samples become 0 and are
 //!   counted ([`SampleSource::nonfinite_samples`]).
+//! * [`read_sigmf_meta`] / [`parse_sigmf_meta`] check a `.sigmf-meta` (file / bytes): any bytes
+//!   give a value or a one-line [`IoError`], never a panic (fuzzed: `fuzz/`, target `sigmf_meta`).
+//!   Sample rates must be positive, finite and at most [`MAX_SAMPLE_RATE_HZ`].
 //! * [`SigmfWriter`] writes `BASE.sigmf-data` + `BASE.sigmf-meta` (SigMF 1.0.0), through a
 //!   temporary file renamed on [`SigmfWriter::finish`], so a failed or abandoned write leaves
 //!   no partial recording.
@@ -34,12 +37,17 @@ mod source;
 pub use droneid_core::Complex32;
 pub use format::{SampleFormat, SUPPORTED_FORMATS, SUPPORTED_SIGMF_DATATYPES};
 pub use sigmf::{
-    path_with_suffix, read_sigmf_meta, sigmf_base_path, sigmf_meta_json, write_sigmf_meta,
-    Annotation, SigmfMeta, SigmfWriter,
+    parse_sigmf_meta, path_with_suffix, read_sigmf_meta, sigmf_base_path, sigmf_meta_json,
+    write_sigmf_meta, Annotation, SigmfMeta, SigmfWriter,
 };
 pub use source::{open_input, InputOptions, SampleSource, SourceInfo, DEFAULT_BUFFER_BYTES};
 
 use std::path::PathBuf;
+
+/// The highest sample rate an input may declare, Hz (10 GS/s). Buffers downstream scale with
+/// the rate, so a rate like `1e300` from a corrupt SigMF file or a typo must be refused here,
+/// with a message, rather than end in a failed allocation.
+pub const MAX_SAMPLE_RATE_HZ: f64 = 10e9;
 
 /// Errors of this crate. Messages are one line and say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +94,10 @@ pub enum IoError {
     /// A sample rate that is NaN, infinite or not positive.
     #[error("sample rate {value} Hz is invalid: it must be a positive finite number")]
     InvalidSampleRate { value: f64 },
+    /// A sample rate above [`MAX_SAMPLE_RATE_HZ`] (a typo or a lying SigMF file: nothing
+    /// sized for it is allocated).
+    #[error("sample rate {value:e} Hz is above {max_gs} GS/s, the highest supported; check --sample-rate or the SigMF core:sample_rate", max_gs = MAX_SAMPLE_RATE_HZ / 1e9)]
+    SampleRateTooHigh { value: f64 },
     /// A centre frequency that is NaN or infinite.
     #[error("centre frequency {value} Hz is invalid: it must be a finite number")]
     InvalidCenterFreq { value: f64 },

@@ -87,7 +87,14 @@ pub fn read_sigmf_meta(path: &Path) -> Result<SigmfMeta, IoError> {
             })
         }
     };
-    let v: Value = serde_json::from_slice(&text).map_err(|e| IoError::MetaJson {
+    parse_sigmf_meta(&text, path)
+}
+
+/// Parses and checks the text of a `.sigmf-meta` file. `path` only names the file in errors.
+/// Never panics, whatever the bytes: anything that is not JSON, or lacks `global` /
+/// `core:datatype`, or has a field of the wrong type, is an [`IoError`].
+pub fn parse_sigmf_meta(text: &[u8], path: &Path) -> Result<SigmfMeta, IoError> {
+    let v: Value = serde_json::from_slice(text).map_err(|e| IoError::MetaJson {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;

@@ -156,10 +156,12 @@ impl SampleSource {
 }
 
 fn check_rate(rate: f64) -> Result<f64, IoError> {
-    if rate.is_finite() && rate > 0.0 {
-        Ok(rate)
-    } else {
+    if !(rate.is_finite() && rate > 0.0) {
         Err(IoError::InvalidSampleRate { value: rate })
+    } else if rate > crate::MAX_SAMPLE_RATE_HZ {
+        Err(IoError::SampleRateTooHigh { value: rate })
+    } else {
+        Ok(rate)
     }
 }
 
@@ -320,6 +322,13 @@ pub fn open_input(path: &str, opts: &InputOptions) -> Result<SampleSource, IoErr
                     }
                 })?;
                 let data = match dataset {
+                    Some(d) if d.trim().is_empty() || d.ends_with(['/', '\\']) => {
+                        return Err(IoError::MetaField {
+                            path: mp.clone(),
+                            field: "core:dataset".into(),
+                            reason: format!("{d:?} does not name a file"),
+                        })
+                    }
                     Some(d) => mp.with_file_name(d),
                     None => {
                         let name = mp.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -567,3 +567,66 @@ fn bundled_signal_files() {
     let last = x.iter().rposition(|c| c.norm_sqr() > 0.0).unwrap();
     assert_eq!((first, last), (1000, 9775));
 }
+
+#[test]
+fn hostile_metadata_and_rates() {
+    let dir = TempDir::new("hostile");
+    let raw = dir.path("raw.cf32");
+    std::fs::write(&raw, [0u8; 64]).unwrap();
+    // Rates above MAX_SAMPLE_RATE_HZ (a typo, or a lying SigMF file) are refused up front, from
+    // the command line and from the metadata alike, before anything is sized by them.
+    for r in [1e13, 1e300, f64::MAX] {
+        let e = open_input(s(&raw), &rate(r)).unwrap_err();
+        assert!(matches!(e, IoError::SampleRateTooHigh { .. }), "{r}: {e}");
+        assert!(e.to_string().contains("10 GS/s"), "{e}");
+    }
+    assert!(open_input(s(&raw), &rate(MAX_SAMPLE_RATE_HZ)).is_ok());
+    let meta = dir.path("big.sigmf-meta");
+    std::fs::write(dir.path("big.sigmf-data"), [0u8; 64]).unwrap();
+    std::fs::write(
+        &meta,
+        r#"{"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e300}}"#,
+    )
+    .unwrap();
+    let e = open_input(s(&meta), &InputOptions::default()).unwrap_err();
+    assert!(matches!(e, IoError::SampleRateTooHigh { .. }), "{e}");
+    // `core:dataset` that names no file: a field error, not "input not found: ''".
+    for ds in ["", "  ", "sub/"] {
+        std::fs::write(
+            &meta,
+            format!(
+                r#"{{"global": {{"core:datatype": "cf32_le", "core:sample_rate": 2e7, "core:dataset": "{ds}"}}}}"#
+            ),
+        )
+        .unwrap();
+        let e = open_input(s(&meta), &InputOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, IoError::MetaField { field, .. } if field == "core:dataset"),
+            "{ds:?}: {e}"
+        );
+    }
+    // The parser on its own, as the fuzz target drives it: never a panic, one-line errors.
+    let p = Path::new("x.sigmf-meta");
+    let ok = parse_sigmf_meta(
+        br#"{"global": {"core:datatype": "ci8", "core:sample_rate": 2e7}, "captures": [{"core:frequency": 2.4e9, "core:header_bytes": 4}]}"#,
+        p,
+    )
+    .unwrap();
+    assert_eq!(ok.datatype, "ci8");
+    assert_eq!(ok.sample_rate_hz, Some(2e7));
+    assert_eq!(ok.frequency_hz, Some(2.4e9));
+    assert_eq!(ok.header_bytes, 4);
+    for bad in [
+        &b""[..],
+        b"\xff\xfe",
+        b"[]",
+        b"{\"global\": 1}",
+        b"{\"global\": {\"core:datatype\": \"cf32_le\"}, \"captures\": [1]}",
+        b"{\"global\": {\"core:datatype\": \"cf32_le\", \"core:num_channels\": -1}}",
+        b"{\"global\": {\"core:datatype\": \"cf32_le\", \"core:sample_rate\": 1e999}}",
+        b"{\"global\": {\"core:datatype\": \"cf32_le\", \"core:sample_rate\": NaN}}",
+    ] {
+        let e = parse_sigmf_meta(bad, p).unwrap_err();
+        assert!(!e.to_string().contains('\n'), "{e}");
+    }
+}

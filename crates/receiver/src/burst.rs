@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use droneid_core::{
-    Complex32, BASE_SAMPLE_RATE_HZ, FFT_LEN, SUBCARRIER_SPACING_HZ, TRANSPORT_BLOCK_BYTES,
+    Complex32, BASE_SAMPLE_RATE_HZ, BITS_PER_SYMBOL, FFT_LEN, SUBCARRIER_SPACING_HZ,
+    TRANSPORT_BLOCK_BYTES,
 };
 use droneid_dsp::{ChannelResampler, ResamplerConfig, Rotator};
 use droneid_fec::{BlockDecoder, DecodeOutcome, DecoderConfig};
@@ -250,6 +251,35 @@ impl BurstReceiver {
             d.cfo_hz,
         );
         BurstOutcome::Frame(Box::new(frame))
+    }
+
+    /// The data symbols of the last burst that [`receive`](Self::receive) demodulated (it
+    /// returned a [`BurstOutcome::Frame`]), for constellation plots: one point per data
+    /// carrier of every data symbol not erased, appended to `out` (cleared first).
+    ///
+    /// Each point is the matched-filter output `Y·conj(Ĥ)` (the demodulator's soft-decision
+    /// pair) scaled per OFDM symbol so that its mean |I| and |Q| are 1/√2: the equalised
+    /// QPSK symbol (ideal points (±1 ± j)/√2), weighted by |Ĥ|² relative to the symbol's mean
+    /// (flat channels: exactly the equalised symbol). Meaningless after a failed `receive`.
+    pub fn last_constellation(&self, out: &mut Vec<Complex32>) {
+        out.clear();
+        let llrs = &self.demod_out.llrs;
+        let blocks = llrs.len() / BITS_PER_SYMBOL;
+        for b in 0..blocks {
+            if self.demod_out.erased_blocks & (1 << b) != 0 {
+                continue;
+            }
+            let l = &llrs[b * BITS_PER_SYMBOL..(b + 1) * BITS_PER_SYMBOL];
+            let mean_abs = l.iter().map(|v| v.abs() as f64).sum::<f64>() / l.len() as f64;
+            if !(mean_abs.is_finite() && mean_abs > 0.0) {
+                continue;
+            }
+            let scale = (std::f64::consts::FRAC_1_SQRT_2 / mean_abs) as f32;
+            out.extend(
+                l.chunks_exact(2)
+                    .map(|p| Complex32::new(p[0] * scale, p[1] * scale)),
+            );
+        }
     }
 
     /// Shift (in subcarriers) that best centres a 601-carrier block in the averaged spectrum.

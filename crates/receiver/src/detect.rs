@@ -48,7 +48,8 @@ impl DetectorConfig {
     /// Defaults for `sample_rate_hz`: ~60 kHz bins, 8 σ threshold, 530 µs × 9.015 MHz box.
     pub fn new(sample_rate_hz: f64) -> Self {
         let target_bins = (sample_rate_hz / 60e3).max(16.0);
-        let fft_len = 1usize << (target_bins.log2().round() as u32);
+        // (Clamped: absurd rates are refused by `EnergyDetector::new`, not by a shift overflow.)
+        let fft_len = 1usize << (target_bins.log2().round().clamp(4.0, 30.0) as u32);
         Self {
             sample_rate_hz,
             fft_len,
@@ -281,7 +282,17 @@ impl EnergyDetector {
                 cfg.sample_rate_hz
             ));
         }
+        if cfg.sample_rate_hz > MAX_SAMPLE_RATE_HZ {
+            return Err(format!(
+                "sample rate {} Hz is above {} GS/s, the highest supported",
+                cfg.sample_rate_hz,
+                MAX_SAMPLE_RATE_HZ / 1e9
+            ));
+        }
         let n = cfg.fft_len;
+        if n > MAX_FFT_LEN {
+            return Err(format!("detector FFT length {n} is above {MAX_FFT_LEN}"));
+        }
         if n < 16 || !n.is_multiple_of(POSITION_STEP_BINS) {
             return Err(format!(
                 "detector FFT length {n} must be a multiple of {POSITION_STEP_BINS}, at least 16"
@@ -665,6 +676,10 @@ impl EnergyDetector {
     }
 }
 
+/// Highest input rate the detector accepts (matches `droneid_io::MAX_SAMPLE_RATE_HZ`).
+pub const MAX_SAMPLE_RATE_HZ: f64 = 10e9;
+/// Largest detector FFT (~60 kHz bins at 10 GS/s need 2¹⁷).
+const MAX_FFT_LEN: usize = 1 << 20;
 /// Frames analysed per step of [`EnergyDetector::process`].
 const PROCESS_CHUNK_FRAMES: usize = 32;
 /// Per-bin ratio cap: keeps narrow spurs (a HackRF DC spike) from dominating the box sum.
