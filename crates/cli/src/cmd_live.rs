@@ -509,6 +509,8 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
             "  candidates {}  no sync {}  CRC24 ok {}  CRC24 failed {}  CRC16 failed {}  duplicates {}",
             st.candidates, st.no_sync, st.crc24_ok, st.crc24_failed, st.crc16_failed, st.duplicates
         );
+        // Ring fill and per-stage load: what a soak run watches.
+        crate::cmd_decode::print_pipeline_stats(&summary);
         if !summary.source_counters.is_empty() {
             eprintln!(
                 "  device: {}",
