@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use droneid_core::Complex32;
-use droneid_engine::{
-    run, BlockSource, EngineConfig, RunControl, SourceDescription, SourceError, SourceRead,
-};
+use droneid_engine::{run, EngineConfig, MemorySource, RunControl};
 use droneid_receiver::{DetectorConfig, EnergyDetector, Frame, ReceiverConfig, SpectrumAnalyzer};
 use droneid_synth::{render_to_vec, Scenario};
 
@@ -37,40 +35,9 @@ fn capture(fs: f64) -> (Arc<Vec<Complex32>>, usize) {
     (Arc::new(samples), truth.len())
 }
 
-struct Memory {
-    samples: Arc<Vec<Complex32>>,
-    pos: usize,
-    fs: f64,
-}
-
-impl BlockSource for Memory {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            label: "memory".into(),
-            sample_rate_hz: self.fs,
-            center_freq_hz: None,
-            total_samples: Some(self.samples.len() as u64),
-            live: false,
-        }
-    }
-    fn read_block(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
-        let n = buf.len().min(self.samples.len() - self.pos);
-        buf[..n].copy_from_slice(&self.samples[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(SourceRead {
-            samples: n,
-            ..SourceRead::default()
-        })
-    }
-}
-
 fn decode(samples: &Arc<Vec<Complex32>>, fs: f64) -> usize {
     let mut n = 0usize;
-    let source = Memory {
-        samples: samples.clone(),
-        pos: 0,
-        fs,
-    };
+    let source = MemorySource::new(samples.clone(), fs);
     run(
         &EngineConfig::new(ReceiverConfig::new(fs)),
         Box::new(source),

@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use droneid_core::{BurstFormat, Complex32, Complex64, BASE_SAMPLE_RATE_HZ, TRANSPORT_BLOCK_BYTES};
-use droneid_engine::{
-    BlockSource, EngineConfig, RunControl, SourceDescription, SourceError, SourceRead,
-};
+use droneid_engine::{EngineConfig, MemorySource, RunControl};
 use droneid_payload::{build_transport_block, deg_to_raw, FlightInfo};
 use droneid_receiver::{Frame, Receiver, ReceiverConfig};
 use droneid_synth::{try_render_to_vec, BurstSpec, CaptureSpec, Scenario, TruthRecord};
@@ -751,43 +749,10 @@ fn run_throughput(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
     Ok(())
 }
 
-/// An in-memory capture served to the pipeline like a file (copied into its pooled blocks).
-struct MemorySource {
-    samples: Arc<Vec<Complex32>>,
-    pos: usize,
-    rate_hz: f64,
-}
-
-impl BlockSource for MemorySource {
-    fn description(&self) -> SourceDescription {
-        SourceDescription {
-            label: "synthetic capture in memory".into(),
-            sample_rate_hz: self.rate_hz,
-            center_freq_hz: None,
-            total_samples: Some(self.samples.len() as u64),
-            live: false,
-        }
-    }
-
-    fn read_block(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
-        let n = buf.len().min(self.samples.len() - self.pos);
-        buf[..n].copy_from_slice(&self.samples[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(SourceRead {
-            samples: n,
-            ..SourceRead::default()
-        })
-    }
-}
-
 /// The whole pipeline (as `droneid decode` runs it) over an in-memory capture.
 fn decode_pipeline(samples: &Arc<Vec<Complex32>>, fs: f64) -> Result<Vec<Frame>, CliError> {
     let mut frames = Vec::new();
-    let source = MemorySource {
-        samples: samples.clone(),
-        pos: 0,
-        rate_hz: fs,
-    };
+    let source = MemorySource::new(samples.clone(), fs);
     droneid_engine::run(
         &EngineConfig::new(ReceiverConfig::new(fs)),
         Box::new(source),

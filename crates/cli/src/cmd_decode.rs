@@ -1,7 +1,7 @@
 //! `droneid decode`: every DroneID burst in a recording, as JSON lines.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
@@ -11,7 +11,7 @@ use droneid_io::{open_input, InputOptions, SampleFormat};
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
-use crate::common::{hz, rate_hz, CliError};
+use crate::common::{check_writable, hz, rate_hz, CliError};
 use crate::outputs::{capture_attributes, OutputArgs, Sinks};
 use crate::signals::StopSignals;
 
@@ -54,33 +54,6 @@ pub struct DecodeArgs {
     pub geojson: Option<PathBuf>,
     #[command(flatten)]
     pub outputs: OutputArgs,
-}
-
-/// Fails unless a file can be created in `path`'s directory (checked before decoding starts).
-fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(CliError::usage(format!(
-            "{flag} {}: directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    let probe = dir.join(format!(".droneid-write-test-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(CliError::usage(format!(
-            "{flag} {}: cannot write in {}: {e}",
-            path.display(),
-            dir.display()
-        ))),
-    }
 }
 
 /// Frames → JSON lines, tracks and progress; runs on the main thread, off the hot path.

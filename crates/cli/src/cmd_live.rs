@@ -2,7 +2,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -17,7 +17,7 @@ use droneid_live::{
 use droneid_receiver::{Candidate, Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
-use crate::common::{hz, rate_hz, CliError};
+use crate::common::{check_dir_writable, hz, parent_dir, rate_hz, CliError};
 
 /// Candidate bursts kept for `--record-bursts` until their frame is decoded.
 const RECORD_PENDING_MAX: usize = 32;
@@ -103,34 +103,6 @@ pub struct LiveArgs {
     /// No status line and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// Fails unless a file can be created in `dir`.
-fn check_dir_writable(dir: &Path, what: &str) -> Result<(), CliError> {
-    if !dir.is_dir() {
-        return Err(CliError::usage(format!(
-            "{what}: directory {} does not exist",
-            dir.display()
-        )));
-    }
-    let probe = dir.join(format!(".droneid-write-test-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(CliError::usage(format!(
-            "{what}: cannot write in {}: {e}",
-            dir.display()
-        ))),
-    }
-}
-
-fn parent_dir(p: &Path) -> PathBuf {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
 }
 
 /// A candidate's samples, kept until its frame is decoded.

@@ -1,5 +1,7 @@
 //! Helpers shared by the subcommands: flag parsers and the error type that carries an exit code.
 
+use std::path::{Path, PathBuf};
+
 use droneid_core::parse_hz;
 
 /// An error that ends the command: a one-line message and the process exit status.
@@ -53,4 +55,39 @@ pub fn rate_hz(text: &str) -> Result<f64, String> {
         ));
     }
     Ok(v)
+}
+
+/// Fails unless a file can be created in `dir` (checked before any sample is read); `what`
+/// names the flag in the message.
+pub fn check_dir_writable(dir: &Path, what: &str) -> Result<(), CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{what}: directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let probe = dir.join(format!(".droneid-write-test-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CliError::usage(format!(
+            "{what}: cannot write in {}: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// The directory a file will be created in (`.` for a bare file name).
+pub fn parent_dir(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Fails unless the file `path` given with `flag` can be created.
+pub fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
+    check_dir_writable(&parent_dir(path), &format!("{flag} {}", path.display()))
 }

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod file;
+mod memory;
 pub mod source;
 mod stats;
 
@@ -46,6 +47,7 @@ use droneid_receiver::{
 };
 
 pub use file::FileSource;
+pub use memory::MemorySource;
 pub use source::{BlockSource, SourceDescription, SourceError, SourceRead};
 pub use stats::{CountersSnapshot, LiveCounters};
 
