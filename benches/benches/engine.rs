@@ -1,7 +1,7 @@
 //! The line-rate pipeline and its per-sample stages, in input samples per second.
 //!
 //! * `engine/decode/61m44`, `engine/decode/122m88`: [`droneid_engine::run`] (every thread: source,
-//!   FFT analysis, detector, rayon burst decoding, ordered sink) over a 0.25 s in-memory capture
+//!   FFT analysis, detector, rayon burst decoding, ordered sink) over a 0.28 s in-memory capture
 //!   with three drones on random channels, a burst each per ~50 ms at 10 dB.
 //! * `engine/analysis/122m88`: the FFT filter bank alone (`SpectrumAnalyzer::analyze`).
 //! * `engine/detector/122m88`: detection on those spectra alone (`EnergyDetector::process_power`).
@@ -31,6 +31,8 @@ fn capture(fs: f64) -> (Arc<Vec<Complex32>>, usize) {
     for b in spec.bursts.iter_mut() {
         b.start_sample += b.drone as f64 * 0.013 * fs;
     }
+    // Room for the delayed last bursts.
+    spec.total_samples += (0.03 * fs) as u64;
     let (samples, truth) = render_to_vec(&spec);
     (Arc::new(samples), truth.len())
 }
