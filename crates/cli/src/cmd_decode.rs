@@ -7,11 +7,10 @@ use std::time::Instant;
 use clap::Args;
 use droneid_core::BASE_SAMPLE_RATE_HZ;
 use droneid_engine::{EngineConfig, FileSource, LiveCounters, RunControl, RunSink, RunSummary};
-use droneid_io::{open_input, InputOptions, SampleFormat};
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
-use crate::common::{check_writable, hz, rate_hz, CliError};
+use crate::common::{check_writable, hz, open_recording, rate_hz, CliError};
 use crate::outputs::{capture_attributes, OutputArgs, Sinks};
 use crate::signals::StopSignals;
 
@@ -103,16 +102,12 @@ impl RunSink for DecodeSink {
 
 pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     // Configuration first: nothing is read before every flag and the input's metadata check out.
-    let format = match &args.format {
-        Some(f) => Some(f.parse::<SampleFormat>().map_err(CliError::usage)?),
-        None => None,
-    };
-    let opts = InputOptions {
-        sample_rate_hz: args.sample_rate,
-        center_freq_hz: args.center_freq,
-        format,
-    };
-    let source = open_input(&args.input, &opts).map_err(CliError::usage)?;
+    let source = open_recording(
+        &args.input,
+        args.sample_rate,
+        args.format.as_deref(),
+        args.center_freq,
+    )?;
     let info = source.info().clone();
     let fs = info.sample_rate_hz;
     if fs < BASE_SAMPLE_RATE_HZ * 0.999 {

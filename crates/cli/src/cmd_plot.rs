@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
-use droneid_io::{open_input, InputOptions, SampleFormat, SampleSource};
+use droneid_io::SampleSource;
 use droneid_outputs::plot::{render_constellation, render_spectrogram, BurstMark, Spectrogram};
 use droneid_payload::MessageBody;
 use droneid_receiver::{
@@ -18,7 +18,7 @@ use droneid_receiver::{
     SampleHistory,
 };
 
-use crate::common::{hz, rate_hz, CliError};
+use crate::common::{hz, open_recording, rate_hz, CliError};
 
 /// Samples read per block.
 const BLOCK: usize = 1 << 16;
@@ -52,16 +52,12 @@ pub struct PlotArgs {
 }
 
 fn open(args: &PlotArgs) -> Result<SampleSource, CliError> {
-    let format = match &args.format {
-        Some(f) => Some(f.parse::<SampleFormat>().map_err(CliError::usage)?),
-        None => None,
-    };
-    let opts = InputOptions {
-        sample_rate_hz: args.sample_rate,
-        center_freq_hz: args.center_freq,
-        format,
-    };
-    open_input(&args.input, &opts).map_err(CliError::usage)
+    open_recording(
+        &args.input,
+        args.sample_rate,
+        args.format.as_deref(),
+        args.center_freq,
+    )
 }
 
 /// The label of a burst: serial and sequence number, identity, or CRC failure.

@@ -91,3 +91,26 @@ pub fn parent_dir(p: &Path) -> PathBuf {
 pub fn check_writable(path: &Path, flag: &str) -> Result<(), CliError> {
     check_dir_writable(&parent_dir(path), &format!("{flag} {}", path.display()))
 }
+
+/// Opens a recording with the command-line overrides of its rate, format and centre frequency
+/// (`decode`, `plot`); any problem is a usage error (exit 2).
+pub fn open_recording(
+    input: &str,
+    sample_rate_hz: Option<f64>,
+    format: Option<&str>,
+    center_freq_hz: Option<f64>,
+) -> Result<droneid_io::SampleSource, CliError> {
+    let format = match format {
+        Some(f) => Some(
+            f.parse::<droneid_io::SampleFormat>()
+                .map_err(CliError::usage)?,
+        ),
+        None => None,
+    };
+    let opts = droneid_io::InputOptions {
+        sample_rate_hz,
+        center_freq_hz,
+        format,
+    };
+    droneid_io::open_input(input, &opts).map_err(CliError::usage)
+}
