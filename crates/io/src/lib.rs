@@ -12,7 +12,13 @@
 //!   Sample rates must be positive, finite and at most [`MAX_SAMPLE_RATE_HZ`].
 //! * [`SigmfWriter`] writes `BASE.sigmf-data` + `BASE.sigmf-meta` (SigMF 1.0.0), through a
 //!   temporary file renamed on [`SigmfWriter::finish`], so a failed or abandoned write leaves
-//!   no partial recording.
+//!   no partial recording. Several capture segments ([`SigmfWriter::add_capture`]) describe a
+//!   recording retuned mid-file; [`write_annotated_copy`] adds annotations to a copy of a
+//!   recording's metadata without touching its data.
+//! * Multi-segment SigMF (a scanning receiver's recording): [`SampleSource::segments`] lists
+//!   every `captures` entry with its own `core:frequency` and `core:datetime`;
+//!   [`SampleSource::read_segment_block`] never returns samples of two segments at once, and
+//!   [`segment_holding`] tells whether a burst lies inside one segment.
 //!
 //! ```no_run
 //! use droneid_io::{open_input, InputOptions};
@@ -37,8 +43,10 @@ mod source;
 pub use droneid_core::Complex32;
 pub use format::{SampleFormat, SUPPORTED_FORMATS, SUPPORTED_SIGMF_DATATYPES};
 pub use sigmf::{
-    parse_sigmf_meta, path_with_suffix, read_sigmf_meta, sigmf_base_path, sigmf_meta_json,
-    write_sigmf_meta, Annotation, SigmfMeta, SigmfWriter,
+    format_utc_ns, parse_datetime_ns, parse_sigmf_meta, path_with_suffix, read_sigmf_meta,
+    segment_holding, segment_index, sigmf_base_path, sigmf_meta_json, sigmf_meta_json_segments,
+    write_annotated_copy, write_sigmf_meta, Annotation, CaptureSegment, SigmfMeta, SigmfWriter,
+    DRONEID_EXTENSION, DRONEID_EXTENSION_VERSION,
 };
 pub use source::{open_input, InputOptions, SampleSource, SourceInfo, DEFAULT_BUFFER_BYTES};
 

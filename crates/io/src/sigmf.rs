@@ -25,6 +25,168 @@ pub struct SigmfMeta {
     pub description: Option<String>,
     /// `global.core:num_channels` (default 1).
     pub num_channels: u64,
+    /// Every `captures` entry in order (at least one: a recording without `captures` is one
+    /// segment at sample 0). A scanning receiver writes one per retune.
+    pub captures: Vec<CaptureSegment>,
+}
+
+/// One `captures` entry: a stretch of the recording received at one centre frequency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureSegment {
+    /// `core:sample_start`: index in the data file of the segment's first sample.
+    pub sample_start: u64,
+    /// `core:frequency`, Hz, when given.
+    pub frequency_hz: Option<f64>,
+    /// `core:datetime` as written (ISO 8601, UTC), when given.
+    pub datetime: Option<String>,
+    /// `core:datetime` as nanoseconds since 1970-01-01T00:00:00Z, when given.
+    pub unix_time_ns: Option<i128>,
+}
+
+impl CaptureSegment {
+    /// A segment at `sample_start` with an optional centre and no time.
+    pub fn new(sample_start: u64, frequency_hz: Option<f64>) -> Self {
+        Self {
+            sample_start,
+            frequency_hz,
+            datetime: None,
+            unix_time_ns: None,
+        }
+    }
+
+    /// UTC time (ISO 8601, microseconds, `Z`) of sample `sample` (an index in the whole data
+    /// file) at `sample_rate_hz`, when the segment's `core:datetime` is known: the segment's
+    /// time plus `(sample − sample_start) / sample_rate_hz`.
+    pub fn utc_at(&self, sample: i64, sample_rate_hz: f64) -> Option<String> {
+        let t0 = self.unix_time_ns?;
+        if !(sample_rate_hz.is_finite() && sample_rate_hz > 0.0) {
+            return None;
+        }
+        let offset_ns = ((sample - self.sample_start as i64) as f64 / sample_rate_hz * 1e9).round();
+        Some(format_utc_ns(t0 + offset_ns as i128))
+    }
+}
+
+/// The index of the segment that holds sample `sample` (samples before the first segment
+/// belong to it). `segments` must be sorted by `sample_start`; an empty slice gives 0.
+pub fn segment_index(segments: &[CaptureSegment], sample: i64) -> usize {
+    if sample < 0 {
+        return 0;
+    }
+    segments
+        .partition_point(|s| s.sample_start <= sample as u64)
+        .saturating_sub(1)
+}
+
+/// The index of the segment that holds all of samples `[start, start + len)`, or `None` when
+/// they straddle a segment boundary (a retune).
+pub fn segment_holding(segments: &[CaptureSegment], start: i64, len: u64) -> Option<usize> {
+    let first = segment_index(segments, start);
+    let last = segment_index(segments, start + len.max(1) as i64 - 1);
+    (first == last).then_some(first)
+}
+
+const NS_PER_S: i128 = 1_000_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of day `z` since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// Parses an ISO 8601 time as SigMF writes it, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`
+/// (a missing zone is read as UTC), into nanoseconds since the Unix epoch. `None` if malformed.
+pub fn parse_datetime_ns(text: &str) -> Option<i128> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = t.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut rest = &t[19..];
+    let mut frac_ns: i128 = 0;
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (i, c) in r[..digits].bytes().enumerate().take(9) {
+            frac_ns += (c - b'0') as i128 * 10i128.pow(8 - i as u32);
+        }
+        rest = &r[digits..];
+    }
+    let zone_s: i64 = match rest {
+        "" | "Z" | "z" => 0,
+        z if (z.starts_with('+') || z.starts_with('-')) => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let zh: i64 = digits[..2].parse().ok()?;
+            let zm: i64 = digits[2..].parse().ok()?;
+            sign * (zh * 3600 + zm * 60)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s - zone_s;
+    Some(secs as i128 * NS_PER_S + frac_ns)
+}
+
+/// Formats nanoseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (microseconds,
+/// rounded).
+pub fn format_utc_ns(ns: i128) -> String {
+    let us = (ns + 500).div_euclid(1000);
+    let secs = us.div_euclid(1_000_000) as i64;
+    let frac = us.rem_euclid(1_000_000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:06}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
 }
 
 fn meta_err(path: &Path, field: &str, reason: impl Into<String>) -> IoError {
@@ -104,22 +266,63 @@ pub fn parse_sigmf_meta(text: &[u8], path: &Path) -> Result<SigmfMeta, IoError> 
         .ok_or_else(|| meta_err(path, "global", "is missing or not an object"))?;
     let datatype = opt_str(global, "core:datatype", path)?
         .ok_or_else(|| meta_err(path, "core:datatype", "is missing from `global`"))?;
-    let first_capture = match v.get("captures") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => match a.first() {
-            None => None,
-            Some(Value::Object(c)) => Some(c),
-            Some(_) => return Err(meta_err(path, "captures", "entries must be objects")),
-        },
+    let entries: &[Value] = match v.get("captures") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
         Some(_) => return Err(meta_err(path, "captures", "must be an array")),
     };
-    let (frequency_hz, header_bytes) = match first_capture {
-        Some(c) => (
-            opt_f64(c, "core:frequency", path)?,
-            opt_u64(c, "core:header_bytes", path)?.unwrap_or(0),
-        ),
-        None => (None, 0),
-    };
+    let mut captures = Vec::with_capacity(entries.len().max(1));
+    let mut header_bytes = 0;
+    for (i, entry) in entries.iter().enumerate() {
+        let Value::Object(c) = entry else {
+            return Err(meta_err(path, "captures", "entries must be objects"));
+        };
+        let sample_start = opt_u64(c, "core:sample_start", path)?;
+        let sample_start = match (i, sample_start) {
+            (_, Some(s)) => s,
+            (0, None) => 0,
+            (_, None) => {
+                return Err(meta_err(
+                    path,
+                    &format!("captures[{i}].core:sample_start"),
+                    "is missing (every capture segment after the first needs one)",
+                ))
+            }
+        };
+        if let Some(prev) = captures.last().map(|p: &CaptureSegment| p.sample_start) {
+            if sample_start <= prev {
+                return Err(meta_err(
+                    path,
+                    &format!("captures[{i}].core:sample_start"),
+                    format!("is {sample_start}, not after the previous segment's {prev}; captures must be in increasing sample order"),
+                ));
+            }
+        }
+        if i == 0 {
+            header_bytes = opt_u64(c, "core:header_bytes", path)?.unwrap_or(0);
+        }
+        let datetime = opt_str(c, "core:datetime", path)?;
+        let unix_time_ns = match &datetime {
+            None => None,
+            Some(d) => Some(parse_datetime_ns(d).ok_or_else(|| {
+                meta_err(
+                    path,
+                    &format!("captures[{i}].core:datetime"),
+                    format!("{d:?} is not an ISO 8601 UTC time like 2026-11-25T12:00:00.000Z"),
+                )
+            })?),
+        };
+        captures.push(CaptureSegment {
+            sample_start,
+            frequency_hz: opt_f64(c, "core:frequency", path)?,
+            datetime,
+            unix_time_ns,
+        });
+    }
+    if captures.is_empty() {
+        captures.push(CaptureSegment::new(0, None));
+    }
+    let frequency_hz = captures[0].frequency_hz;
     Ok(SigmfMeta {
         datatype,
         sample_rate_hz: opt_f64(global, "core:sample_rate", path)?,
@@ -128,11 +331,12 @@ pub fn parse_sigmf_meta(text: &[u8], path: &Path) -> Result<SigmfMeta, IoError> 
         header_bytes,
         description: opt_str(global, "core:description", path)?,
         num_channels: opt_u64(global, "core:num_channels", path)?.unwrap_or(1),
+        captures,
     })
 }
 
 /// One SigMF annotation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Annotation {
     /// First sample.
     pub sample_start: u64,
@@ -144,6 +348,89 @@ pub struct Annotation {
     pub freq_lower_edge_hz: Option<f64>,
     /// `core:freq_upper_edge`, Hz.
     pub freq_upper_edge_hz: Option<f64>,
+    /// `core:comment`, if any.
+    pub comment: Option<String>,
+    /// More keys, each namespaced (e.g. `droneid:serial_number`); a `droneid:` key makes the
+    /// document declare the `droneid` extension in `global.core:extensions`.
+    pub extra: Map<String, Value>,
+}
+
+impl Annotation {
+    /// The annotation as a SigMF `annotations` entry (non-finite edges left out).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("core:sample_start".into(), json!(self.sample_start));
+        m.insert("core:sample_count".into(), json!(self.sample_count));
+        if let Some(f) = self.freq_lower_edge_hz.filter(|f| f.is_finite()) {
+            m.insert("core:freq_lower_edge".into(), json!(f));
+        }
+        if let Some(f) = self.freq_upper_edge_hz.filter(|f| f.is_finite()) {
+            m.insert("core:freq_upper_edge".into(), json!(f));
+        }
+        m.insert("core:label".into(), json!(self.label));
+        if let Some(c) = &self.comment {
+            m.insert("core:comment".into(), json!(c));
+        }
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// The `droneid` SigMF extension as declared in `global.core:extensions`.
+pub const DRONEID_EXTENSION: &str = "droneid";
+/// Version of the `droneid` extension's keys.
+pub const DRONEID_EXTENSION_VERSION: &str = "1.0.0";
+
+/// Adds `{"name": "droneid", "version": …, "optional": true}` to `global.core:extensions`
+/// if the document uses a `droneid:` key anywhere and does not declare it yet.
+fn declare_droneid_extension(doc: &mut Value) {
+    let uses = |m: &Map<String, Value>| m.keys().any(|k| k.starts_with("droneid:"));
+    let used = doc
+        .get("global")
+        .and_then(Value::as_object)
+        .is_some_and(uses)
+        || ["captures", "annotations"].iter().any(|section| {
+            doc.get(*section)
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().filter_map(Value::as_object).any(uses))
+        });
+    let Some(global) = doc.get_mut("global").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if !used {
+        return;
+    }
+    let ext = global
+        .entry("core:extensions")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !ext.is_array() {
+        *ext = Value::Array(Vec::new());
+    }
+    let list = ext.as_array_mut().expect("array");
+    if !list
+        .iter()
+        .any(|e| e.get("name").and_then(Value::as_str) == Some(DRONEID_EXTENSION))
+    {
+        list.push(json!({
+            "name": DRONEID_EXTENSION,
+            "version": DRONEID_EXTENSION_VERSION,
+            "optional": true
+        }));
+    }
+}
+
+fn capture_json(c: &CaptureSegment) -> Value {
+    let mut capture = Map::new();
+    capture.insert("core:sample_start".into(), json!(c.sample_start));
+    if let Some(f) = c.frequency_hz.filter(|f| f.is_finite()) {
+        capture.insert("core:frequency".into(), json!(f));
+    }
+    if let Some(d) = &c.datetime {
+        capture.insert("core:datetime".into(), json!(d));
+    }
+    Value::Object(capture)
 }
 
 /// The SigMF 1.0.0 metadata document: `global` (datatype, sample rate, version, description,
@@ -157,6 +444,27 @@ pub fn sigmf_meta_json(
     annotations: &[Annotation],
     extra_global: &Map<String, Value>,
 ) -> Value {
+    sigmf_meta_json_segments(
+        format,
+        sample_rate_hz,
+        &[CaptureSegment::new(0, center_freq_hz)],
+        description,
+        annotations,
+        extra_global,
+    )
+}
+
+/// Like [`sigmf_meta_json`] with several capture segments (sorted by `sample_start`, the
+/// first at 0), each with its own `core:frequency` and `core:datetime`; declares the
+/// `droneid` extension when a `droneid:` key is used.
+pub fn sigmf_meta_json_segments(
+    format: SampleFormat,
+    sample_rate_hz: f64,
+    captures: &[CaptureSegment],
+    description: &str,
+    annotations: &[Annotation],
+    extra_global: &Map<String, Value>,
+) -> Value {
     let mut global = Map::new();
     global.insert("core:datatype".into(), json!(format.sigmf_datatype()));
     global.insert("core:sample_rate".into(), json!(sample_rate_hz));
@@ -166,30 +474,56 @@ pub fn sigmf_meta_json(
     for (k, v) in extra_global {
         global.insert(k.clone(), v.clone());
     }
-    let mut capture = Map::new();
-    capture.insert("core:sample_start".into(), json!(0));
-    if let Some(f) = center_freq_hz.filter(|f| f.is_finite()) {
-        capture.insert("core:frequency".into(), json!(f));
-    }
     let mut sorted: Vec<&Annotation> = annotations.iter().collect();
     sorted.sort_by_key(|a| a.sample_start);
-    let annotations: Vec<Value> = sorted
-        .into_iter()
-        .map(|a| {
-            let mut m = Map::new();
-            m.insert("core:sample_start".into(), json!(a.sample_start));
-            m.insert("core:sample_count".into(), json!(a.sample_count));
-            if let Some(f) = a.freq_lower_edge_hz.filter(|f| f.is_finite()) {
-                m.insert("core:freq_lower_edge".into(), json!(f));
-            }
-            if let Some(f) = a.freq_upper_edge_hz.filter(|f| f.is_finite()) {
-                m.insert("core:freq_upper_edge".into(), json!(f));
-            }
-            m.insert("core:label".into(), json!(a.label));
-            Value::Object(m)
-        })
-        .collect();
-    json!({ "global": global, "captures": [capture], "annotations": annotations })
+    let annotations: Vec<Value> = sorted.into_iter().map(Annotation::to_json).collect();
+    let captures: Vec<Value> = captures.iter().map(capture_json).collect();
+    let mut doc = json!({ "global": global, "captures": captures, "annotations": annotations });
+    declare_droneid_extension(&mut doc);
+    doc
+}
+
+/// Writes a copy of the SigMF metadata `in_meta` to `out_meta` with `annotations` added to
+/// its `annotations` (existing entries kept, all sorted by `core:sample_start`) and the
+/// `droneid` extension declared. Every other key is kept as it was. `dataset`, if given,
+/// becomes `global.core:dataset` (so a copy elsewhere still names its data file). The data
+/// file is never opened; `out_meta` is written through a temporary file and a rename.
+pub fn write_annotated_copy(
+    in_meta: &Path,
+    out_meta: &Path,
+    annotations: &[Annotation],
+    dataset: Option<&str>,
+) -> Result<(), IoError> {
+    let text = std::fs::read(in_meta).map_err(|source| IoError::Open {
+        path: in_meta.to_path_buf(),
+        source,
+    })?;
+    let mut doc: Value = serde_json::from_slice(&text).map_err(|e| IoError::MetaJson {
+        path: in_meta.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let Some(obj) = doc.as_object_mut() else {
+        return Err(meta_err(in_meta, "global", "is missing or not an object"));
+    };
+    let mut all: Vec<Value> = match obj.remove("annotations") {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    };
+    all.extend(annotations.iter().map(Annotation::to_json));
+    all.sort_by_key(|a| {
+        a.get("core:sample_start")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    });
+    obj.insert("annotations".into(), Value::Array(all));
+    if let (Some(d), Some(g)) = (
+        dataset,
+        obj.get_mut("global").and_then(Value::as_object_mut),
+    ) {
+        g.insert("core:dataset".into(), json!(d));
+    }
+    declare_droneid_extension(&mut doc);
+    write_json_atomic(out_meta, &doc)
 }
 
 /// Writes `meta` as pretty JSON to `path` via `path.tmp` + rename (no partial file on error).
@@ -277,8 +611,8 @@ pub struct SigmfWriter {
     writer: Option<BufWriter<File>>,
     format: SampleFormat,
     sample_rate_hz: f64,
-    center_freq_hz: Option<f64>,
     description: String,
+    captures: Vec<CaptureSegment>,
     annotations: Vec<Annotation>,
     extra_global: Map<String, Value>,
     scratch: Vec<u8>,
@@ -321,8 +655,8 @@ impl SigmfWriter {
             writer: Some(BufWriter::with_capacity(1 << 20, file)),
             format,
             sample_rate_hz,
-            center_freq_hz,
             description: description.to_string(),
+            captures: vec![CaptureSegment::new(0, center_freq_hz)],
             annotations: Vec::new(),
             extra_global: Map::new(),
             scratch: Vec::new(),
@@ -364,6 +698,42 @@ impl SigmfWriter {
             label: label.to_string(),
             freq_lower_edge_hz,
             freq_upper_edge_hz,
+            ..Annotation::default()
+        });
+    }
+
+    /// Adds a complete annotation (comment and namespaced keys included).
+    pub fn add_annotation(&mut self, annotation: Annotation) {
+        self.annotations.push(annotation);
+    }
+
+    /// Sets the first capture segment's `core:datetime` (ISO 8601 UTC).
+    pub fn set_datetime(&mut self, datetime: &str) {
+        self.captures[0].datetime = Some(datetime.to_string());
+        self.captures[0].unix_time_ns = parse_datetime_ns(datetime);
+    }
+
+    /// Starts a new capture segment at sample `sample_start` (a retune): its own
+    /// `core:frequency` and `core:datetime`. Segments must be added in increasing order, after
+    /// the first (at 0); a `sample_start` not after the last segment's is ignored.
+    pub fn add_capture(
+        &mut self,
+        sample_start: u64,
+        frequency_hz: Option<f64>,
+        datetime: Option<&str>,
+    ) {
+        if self
+            .captures
+            .last()
+            .is_some_and(|c| sample_start <= c.sample_start)
+        {
+            return;
+        }
+        self.captures.push(CaptureSegment {
+            sample_start,
+            frequency_hz: frequency_hz.filter(|f| f.is_finite()),
+            datetime: datetime.map(str::to_string),
+            unix_time_ns: datetime.and_then(parse_datetime_ns),
         });
     }
 
@@ -401,10 +771,10 @@ impl SigmfWriter {
             let _ = std::fs::remove_file(&tmp);
             return Err(IoError::Write { path: tmp, source });
         }
-        let meta = sigmf_meta_json(
+        let meta = sigmf_meta_json_segments(
             self.format,
             self.sample_rate_hz,
-            self.center_freq_hz,
+            &self.captures,
             &self.description,
             &self.annotations,
             &self.extra_global,

@@ -1,7 +1,7 @@
 //! Opening inputs and reading them in bounded blocks.
 
 use crate::format::SampleFormat;
-use crate::sigmf::{path_with_suffix, read_sigmf_meta, SigmfMeta};
+use crate::sigmf::{path_with_suffix, read_sigmf_meta, segment_index, CaptureSegment, SigmfMeta};
 use crate::IoError;
 use droneid_core::Complex32;
 use std::fs::File;
@@ -52,6 +52,8 @@ pub struct SourceInfo {
 pub struct SampleSource {
     reader: Box<dyn Read + Send>,
     info: SourceInfo,
+    /// Capture segments (SigMF `captures`), sorted, the first at 0; one for raw inputs.
+    segments: Vec<CaptureSegment>,
     buf: Vec<u8>,
     samples_read: u64,
     nonfinite: u64,
@@ -76,6 +78,7 @@ impl SampleSource {
         check_rate(info.sample_rate_hz)?;
         Ok(SampleSource {
             reader,
+            segments: vec![CaptureSegment::new(0, info.center_freq_hz)],
             info,
             buf: vec![0u8; DEFAULT_BUFFER_BYTES],
             samples_read: 0,
@@ -93,6 +96,36 @@ impl SampleSource {
     /// What was opened.
     pub fn info(&self) -> &SourceInfo {
         &self.info
+    }
+
+    /// The capture segments: one per SigMF `captures` entry (a scanning receiver writes one
+    /// per retune), sorted by `sample_start`, the first starting at 0. Raw inputs have one.
+    /// A `--center-freq` override applies to every segment.
+    pub fn segments(&self) -> &[CaptureSegment] {
+        &self.segments
+    }
+
+    /// Replaces the capture segments (sorted, the first at 0; an empty list is ignored).
+    pub fn with_segments(mut self, mut segments: Vec<CaptureSegment>) -> Self {
+        if !segments.is_empty() {
+            segments[0].sample_start = 0;
+            self.segments = segments;
+        }
+        self
+    }
+
+    /// Like [`read_block`](Self::read_block), but stops at the end of the current capture
+    /// segment: the samples returned all belong to one segment, whose index it also returns
+    /// (into [`segments`](Self::segments)). `(0, _)` only at the end of the input.
+    pub fn read_segment_block(&mut self, out: &mut [Complex32]) -> Result<(usize, usize), IoError> {
+        let pos = self.samples_read;
+        let index = segment_index(&self.segments, pos as i64);
+        let limit = match self.segments.get(index + 1) {
+            Some(next) => ((next.sample_start - pos) as usize).min(out.len()),
+            None => out.len(),
+        };
+        let n = self.read_block(&mut out[..limit])?;
+        Ok((n, index))
     }
 
     /// Samples delivered so far.
@@ -291,6 +324,7 @@ pub fn open_input(path: &str, opts: &InputOptions) -> Result<SampleSource, IoErr
         }
         None => (None, None),
     };
+    let mut segments: Vec<CaptureSegment> = Vec::new();
     let (data_path, format, sample_rate_hz, center, header_bytes, description) =
         match (&meta_path, meta) {
             (
@@ -303,8 +337,13 @@ pub fn open_input(path: &str, opts: &InputOptions) -> Result<SampleSource, IoErr
                     header_bytes,
                     description,
                     num_channels,
+                    captures,
                 }),
             ) => {
+                for c in &captures {
+                    check_freq(c.frequency_hz)?;
+                }
+                segments = captures;
                 if num_channels > 1 {
                     return Err(IoError::MultiChannel {
                         path: mp.clone(),
@@ -396,5 +435,9 @@ pub fn open_input(path: &str, opts: &InputOptions) -> Result<SampleSource, IoErr
         header_bytes,
         description,
     };
-    SampleSource::from_reader(Box::new(file), info)
+    if let Some(f) = center_freq_hz {
+        // The command line's centre holds for the whole recording.
+        segments.iter_mut().for_each(|s| s.frequency_hz = Some(f));
+    }
+    Ok(SampleSource::from_reader(Box::new(file), info)?.with_segments(segments))
 }
