@@ -69,6 +69,7 @@ fn label(f: &Frame) -> String {
     match &f.message.body {
         MessageBody::Telemetry(t) => format!("{} #{}{crc16}", t.serial_number, t.sequence_number),
         MessageBody::Identity(i) => format!("{} id{crc16}", i.serial_number),
+        MessageBody::Encrypted(e) => format!("{} {}", e.marker, e.session_hex()),
         MessageBody::Unknown => format!("type 0x{:02x}{crc16}", f.message.msg_type),
     }
 }

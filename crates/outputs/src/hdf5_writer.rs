@@ -10,7 +10,13 @@
 //!   `product_type`, `product_name`, `telemetry_frames`, `identity_frames`,
 //!   `crc16_failures`, `no_position_frames`, `missing_sequences`, `first_seen_s`,
 //!   `last_seen_s`, `home_lat_deg`/`home_lon_deg`, `pilot_lat_deg`/`pilot_lon_deg` (NaN when
-//!   never seen).
+//!   never seen);
+//! * `sessions/<session id>` (at `finish`, only when encrypted CRYP/INFP frames were seen, spec
+//!   §5.8): one group per encrypted drone, no track (its position is encrypted), with the
+//!   attributes `session_id`, `product_name`, `frames`, `cryp_frames`, `infp_frames`,
+//!   `first_seen_s`, `last_seen_s`. Their rows in `frames` have `encrypted` = 1,
+//!   `packet_marker`, `session_id`, and NaN/0 coordinates. The file also gets
+//!   `encrypted_frames`.
 //!
 //! Durability: the file is flushed (`H5Fflush`) every [`Hdf5Writer::FLUSH_EVERY_FRAMES`]
 //! frames, at least every [`Hdf5Writer::FLUSH_INTERVAL`] when frames keep coming, and at every
@@ -23,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use droneid_receiver::Frame;
-use droneid_tracks::Tracks;
+use droneid_tracks::{DroneTrack, EncryptedTrack, Tracks};
 use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
 
@@ -219,6 +225,10 @@ impl Hdf5Writer {
 
     fn write_tracks(&mut self, tracks: &Tracks) -> hdf5::Result<()> {
         for d in &tracks.drones {
+            if let Some(e) = &d.encrypted {
+                self.write_session(d, e)?;
+                continue;
+            }
             let key = group_name(&d.serial_number);
             let (g, _) = self.drone_group(&key)?;
             let loc: &hdf5::Location = &g;
@@ -254,10 +264,36 @@ impl Hdf5Writer {
         write_u64(loc, "frames_total", tracks.frames_total)?;
         write_u64(loc, "crc24_failures", tracks.crc24_failures)?;
         write_u64(loc, "unknown_frames", tracks.unknown_frames)?;
+        write_u64(loc, "encrypted_frames", tracks.encrypted_frames)?;
         write_u64(loc, "drones", tracks.drones.len() as u64)?;
         write_u64(loc, "dropped_samples", tracks.dropped_samples)?;
         write_u64(loc, "complete", 1)?;
         Ok(())
+    }
+}
+
+impl Hdf5Writer {
+    /// The group `sessions/<session id>` of an encrypted drone and its attributes.
+    fn write_session(&mut self, d: &DroneTrack, e: &EncryptedTrack) -> hdf5::Result<()> {
+        let sessions = if self.file.link_exists("sessions") {
+            self.file.group("sessions")?
+        } else {
+            self.file.create_group("sessions")?
+        };
+        let key = group_name(&e.session_id);
+        let g = if sessions.link_exists(&key) {
+            sessions.group(&key)?
+        } else {
+            sessions.create_group(&key)?
+        };
+        let loc: &hdf5::Location = &g;
+        write_str(loc, "session_id", &e.session_id)?;
+        write_str(loc, "product_name", d.product_name.as_deref().unwrap_or(""))?;
+        write_u64(loc, "frames", d.frames())?;
+        write_u64(loc, "cryp_frames", e.cryp_frames)?;
+        write_u64(loc, "infp_frames", e.infp_frames)?;
+        write_f64(loc, "first_seen_s", d.first_seen_s)?;
+        write_f64(loc, "last_seen_s", d.last_seen_s)
     }
 }
 

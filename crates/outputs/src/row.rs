@@ -23,7 +23,9 @@ pub(crate) fn fixed<const N: usize>(s: &str) -> FixedAscii<N> {
 
 /// One row of the `frames` dataset. Integers as transmitted (`*_raw`), plus decoded units.
 /// Fields a message type lacks are 0 (integers) or NaN (floats): identity (0x11) frames have
-/// only `serial_number`; CRC24-failed frames have no serial either.
+/// only `serial_number`; CRC24-failed frames have no serial either; encrypted CRYP/INFP frames
+/// (spec §5.8) have `encrypted`, `packet_marker` and `session_id` and nothing else: no serial,
+/// every coordinate NaN (degrees) or 0 (raw).
 #[derive(hdf5::H5Type, Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub struct FrameRow {
@@ -55,6 +57,12 @@ pub struct FrameRow {
     pub version: u8,
     /// Serial number (0x10 and 0x11 with a CRC24-valid block), else empty.
     pub serial_number: FixedAscii<16>,
+    /// An encrypted CRYP/INFP record (CRC24 and CRC16 valid).
+    pub encrypted: bool,
+    /// `CRYP` or `INFP` for an encrypted record, else empty.
+    pub packet_marker: FixedAscii<4>,
+    /// Encrypted record: session id, 8 lowercase hex digits of bytes 6–9; else empty.
+    pub session_id: FixedAscii<8>,
     /// 0x10: telemetry sequence number.
     pub sequence_number: u16,
     /// 0x10: state bit field (protocol notes §5.6).
@@ -142,6 +150,9 @@ impl FrameRow {
             msg_type: m.msg_type,
             version: m.version,
             serial_number: fixed(f.serial_number().unwrap_or("")),
+            encrypted: false,
+            packet_marker: FixedAscii::default(),
+            session_id: FixedAscii::default(),
             sequence_number: 0,
             state_info: 0,
             product_type: 0,
@@ -177,6 +188,11 @@ impl FrameRow {
         };
         if let (true, MessageBody::Telemetry(t)) = (f.crc24_ok, &m.body) {
             row.set_telemetry(t);
+        }
+        if let Some(e) = f.encrypted() {
+            row.encrypted = true;
+            row.packet_marker = fixed(e.marker.as_str());
+            row.session_id = fixed(&e.session_hex());
         }
         row
     }

@@ -82,10 +82,15 @@ fn frames_tracks_and_attributes_read_back() {
                 assert_eq!(r.sequence_number, 0);
                 assert!(r.drone_lat_deg.is_nan() && r.height_m.is_nan());
             }
-            MessageBody::Unknown => panic!("synthetic frames are 0x10 or 0x11"),
+            MessageBody::Encrypted(_) | MessageBody::Unknown => {
+                panic!("synthetic frames are 0x10 or 0x11")
+            }
         }
     }
     assert_eq!(telemetry, common::DRONES * common::BURSTS / 2);
+    for r in &rows {
+        assert!(!r.encrypted && r.packet_marker.is_empty() && r.session_id.is_empty());
+    }
 
     // Per-drone tracks equal the tracks crate's points.
     let drones = file.group("drones").unwrap();
@@ -273,4 +278,127 @@ fn append_rate() {
     // Bursts arrive at most a few hundred per second; 500/s leaves a wide margin on slow disks.
     assert!(rate > 500.0, "{rate:.0} frames/s");
     assert_eq!(w.rows(), n);
+}
+
+/// Encrypted CRYP/INFP frames (spec §5.8, hand-built blocks) next to a plaintext drone: their
+/// rows carry `encrypted`, `packet_marker` and `session_id` and no coordinates, no track is
+/// made for them, and `sessions/<id>` holds their counts; h5dump shows the columns.
+#[test]
+fn encrypted_rows_and_sessions_read_back() {
+    use droneid_payload::{build_transport_block, EncryptedSpec, FlightInfo, PacketMarker};
+    use droneid_receiver::Frame;
+    let frame = |sample: i64, rec: &[u8]| {
+        let block = build_transport_block(rec, None).unwrap();
+        Frame::new(
+            sample,
+            common::RATE,
+            1e6,
+            Some(2.4445e9),
+            15.0,
+            9,
+            true,
+            2,
+            block,
+            0.0,
+        )
+    };
+    let rec = |m, sid| EncryptedSpec::new(m, sid).to_record().unwrap();
+    let (s1, s2) = ([0x1a, 0x2b, 0x3c, 0x4d], [0xde, 0xad, 0xbe, 0xef]);
+    let frames = vec![
+        frame(0, &rec(PacketMarker::Cryp, s1)),
+        frame(10_000, &FlightInfo::example().to_record()),
+        frame(20_000, &rec(PacketMarker::Infp, s1)),
+        frame(30_000, &rec(PacketMarker::Infp, s2)),
+        frame(40_000, &rec(PacketMarker::Infp, s1)),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enc.h5");
+    let mut w = Hdf5Writer::create(&path, &attrs()).unwrap();
+    let mut builder = TrackBuilder::new();
+    for f in &frames {
+        builder.push(f);
+        w.frame(f).unwrap();
+    }
+    let tracks = builder.finish();
+    w.finish(&tracks).unwrap();
+    drop(w);
+
+    let file = hdf5::File::open(&path).unwrap();
+    let rows: Vec<FrameRow> = file.dataset("frames").unwrap().read_raw().unwrap();
+    assert_eq!(rows.len(), 5);
+    let got: Vec<(bool, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.encrypted, r.packet_marker.as_str(), r.session_id.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (true, "CRYP", "1a2b3c4d"),
+            (false, "", ""),
+            (true, "INFP", "1a2b3c4d"),
+            (true, "INFP", "deadbeef"),
+            (true, "INFP", "1a2b3c4d"),
+        ]
+    );
+    for r in rows.iter().filter(|r| r.encrypted) {
+        assert!(r.crc24_ok && r.crc16_ok);
+        assert!(r.serial_number.is_empty());
+        for v in [
+            r.drone_lat_deg,
+            r.drone_lon_deg,
+            r.app_lat_deg,
+            r.app_lon_deg,
+            r.home_lat_deg,
+            r.home_lon_deg,
+            r.height_m,
+        ] {
+            assert!(v.is_nan());
+        }
+        assert_eq!(
+            (r.latitude_raw, r.longitude_raw, r.sequence_number),
+            (0, 0, 0)
+        );
+    }
+    assert!((rows[1].drone_lat_deg - 52.52).abs() < 1e-3);
+
+    // Only the plaintext drone has a track; sessions/<id> for the encrypted ones.
+    let drones = file.group("drones").unwrap();
+    assert_eq!(drones.member_names().unwrap(), ["TESTSN0000000001"]);
+    let sessions = file.group("sessions").unwrap();
+    let mut names = sessions.member_names().unwrap();
+    names.sort();
+    assert_eq!(names, ["1a2b3c4d", "deadbeef"]);
+    let g = sessions.group("1a2b3c4d").unwrap();
+    assert!(g.dataset("track").is_err());
+    let attr_u64 = |name: &str| -> u64 { g.attr(name).unwrap().read_scalar().unwrap() };
+    assert_eq!(
+        (
+            attr_u64("frames"),
+            attr_u64("cryp_frames"),
+            attr_u64("infp_frames")
+        ),
+        (3, 1, 2)
+    );
+    let sid: hdf5::types::VarLenUnicode = g.attr("session_id").unwrap().read_scalar().unwrap();
+    assert_eq!(sid.as_str(), "1a2b3c4d");
+    let last: f64 = g.attr("last_seen_s").unwrap().read_scalar().unwrap();
+    assert_eq!(last, 40_000.0 / common::RATE);
+    let enc: u64 = file
+        .attr("encrypted_frames")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert_eq!(enc, 4);
+
+    let header = h5dump(&["-H"], &path);
+    for key in [
+        "\"encrypted\"",
+        "\"packet_marker\"",
+        "\"session_id\"",
+        "GROUP \"sessions\"",
+    ] {
+        assert!(header.contains(key), "h5dump -H lacks {key}:\n{header}");
+    }
+    let data = h5dump(&["-d", "frames"], &path);
+    assert!(data.contains("\"deadbeef\"") && data.contains("\"CRYP\""));
 }

@@ -1,4 +1,5 @@
-//! DroneID records: bytes <-> type 0x10 telemetry and 0x11 identity messages. No DSP.
+//! DroneID records: bytes <-> type 0x10 telemetry and 0x11 identity messages, and the
+//! classification of encrypted CRYP/INFP records (§5.8). No DSP.
 //!
 //! Layout references are to `docs/droneid-protocol.md` §5 (the "spec").
 //!
@@ -11,6 +12,9 @@
 //! * [`FlightInfo`] (type 0x10 version 2, §5.3) and [`IdentityInfo`] (type 0x11, §5.9) keep the
 //!   raw integers as transmitted and offer decoded units (exact coordinate factor
 //!   `deg = raw · 180 / (π · 10⁷)`, §5.4).
+//! * [`EncryptedInfo`] (tag and session id) classifies CRC16-valid `AA 13 "CRYP"` and
+//!   `87 10`/`80 10 "INFP"` records before any telemetry parsing ([`MessageBody::Encrypted`]);
+//!   [`EncryptedSpec`] builds such records for the synthesiser.
 //! * [`RecordSpec`] is the JSON form used by `droneid synth --record FILE.json`.
 //!
 //! ```
@@ -33,12 +37,17 @@
 #![forbid(unsafe_code)]
 
 mod block;
+mod encrypted;
 mod parse;
 mod record;
 mod spec;
 
 pub use block::{
     block_crc24_ok, build_transport_block, BLOCK_CRC_OFFSET, FILLER_END, TRANSPORT_BLOCK_BYTES,
+};
+pub use encrypted::{
+    Ciphertext, EncryptedInfo, EncryptedSpec, PacketMarker, CRYP_LEN, ENCRYPTED_MIN_LEN, INFP_LEN,
+    INFP_O3_LEN, MSG_TYPE_CRYP,
 };
 pub use parse::{parse_block, parse_bytes, MessageBody, ParsedMessage};
 pub use record::{

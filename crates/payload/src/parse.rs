@@ -1,6 +1,7 @@
 //! Transport block -> message, as a value (never an error, never a panic).
 
 use crate::block::{block_crc24_ok, FILLER_END, TRANSPORT_BLOCK_BYTES};
+use crate::encrypted::EncryptedInfo;
 use crate::record::{FlightInfo, IdentityInfo, MSG_TYPE_IDENTITY, MSG_TYPE_TELEMETRY};
 use crate::to_hex;
 use droneid_fec::crc::crc16_dji;
@@ -14,7 +15,11 @@ pub enum MessageBody {
     Telemetry(FlightInfo),
     /// Type 0x11 with L ≥ 21.
     Identity(IdentityInfo),
-    /// Anything else (other types/versions, encrypted O3/O4 records, L + 3 > 173).
+    /// An encrypted O3/O4 record with a valid CRC16 (§5.8): `AA 13 "CRYP"`, `87 10 "INFP"`,
+    /// `80 10 "INFP"`. Only the tag and the session id are plaintext; the record's bytes are in
+    /// [`ParsedMessage::message`].
+    Encrypted(EncryptedInfo),
+    /// Anything else (other types/versions, L + 3 > 173, a CRYP/INFP tag whose CRC16 fails).
     Unknown,
 }
 
@@ -48,7 +53,10 @@ pub struct ParsedMessage {
 ///
 /// CRC16 rule (any type): it covers bytes 0..=L and is stored little-endian at L+1..L+3. When
 /// L + 3 > 173 the record cannot fit: `crc16_ok` is false and the body is `Unknown`.
-/// Type 0x10 version 2 (L ≥ 88) and type 0x11 (L ≥ 21) bodies are decoded whatever the CRC16 says.
+/// Dispatch (§5.8): a record whose CRC16 is valid and whose (type, tag) is `0x13 "CRYP"` or
+/// `0x10 "INFP"` is [`MessageBody::Encrypted`], checked first, so an INFP record is never read
+/// as telemetry. Otherwise type 0x10 version 2 (L ≥ 88) and type 0x11 (L ≥ 21) bodies are
+/// decoded whatever the CRC16 says (a known public encoder puts the CRC16 one byte late).
 pub fn parse_block(block: &[u8; TRANSPORT_BLOCK_BYTES]) -> ParsedMessage {
     let pkt_len = block[0];
     let msg_type = block[1];
@@ -66,8 +74,15 @@ pub fn parse_block(block: &[u8; TRANSPORT_BLOCK_BYTES]) -> ParsedMessage {
     };
     let crc16_ok = fits && crc16_stored == crc16_computed;
     let message = block[..msg_end].to_vec();
+    let encrypted = if crc16_ok {
+        EncryptedInfo::classify(&message)
+    } else {
+        None
+    };
     let body = if !fits {
         MessageBody::Unknown
+    } else if let Some(e) = encrypted {
+        MessageBody::Encrypted(e)
     } else if msg_type == MSG_TYPE_TELEMETRY && version == 2 && l >= 88 {
         FlightInfo::from_record(&message).map_or(MessageBody::Unknown, MessageBody::Telemetry)
     } else if msg_type == MSG_TYPE_IDENTITY && l >= 21 {
@@ -192,6 +207,14 @@ struct IdentityJson<'a> {
     identity_unknown_hex: String,
 }
 
+/// JSON view of an encrypted record: the tag and the session id, nothing else.
+#[derive(Serialize)]
+struct EncryptedJson {
+    encrypted: bool,
+    packet_marker: &'static str,
+    session_id: String,
+}
+
 /// JSON view of the message header and CRC16.
 #[derive(Serialize)]
 struct HeaderJson {
@@ -218,8 +241,11 @@ impl ParsedMessage {
     /// body keys (type 0x10: `serial_number`, `sequence_number`, `state_info`, `state_flags`,
     /// `product_type`, `product_name`, `drone_lat_deg`/`drone_lon_deg`, `app_*_deg`,
     /// `home_*_deg`, the `*_raw` integers, `v_*_mps`, `yaw_deg`, `gps_time_ms`, `uuid_len`,
-    /// `uuid`; type 0x11: `serial_number`, `identity_unknown_hex`). `crc24_ok` and `block_hex`
-    /// are left to the caller, which owns the block.
+    /// `uuid`; type 0x11: `serial_number`, `identity_unknown_hex`), and `encrypted`: `true`
+    /// with `packet_marker` (`"CRYP"`/`"INFP"`) and `session_id` (8 lowercase hex digits of
+    /// bytes 6–9) for an encrypted record, which has no other body key (no serial, no
+    /// coordinates), `false` otherwise. `crc24_ok` and `block_hex` are left to the caller, which
+    /// owns the block.
     pub fn json_fields(&self) -> Map<String, Value> {
         let mut m = to_map(&HeaderJson {
             msg_type: self.msg_type,
@@ -236,18 +262,32 @@ impl ParsedMessage {
                 serial_number: &i.serial_number,
                 identity_unknown_hex: to_hex(&i.unknown),
             }),
+            MessageBody::Encrypted(e) => to_map(&EncryptedJson {
+                encrypted: true,
+                packet_marker: e.marker.as_str(),
+                session_id: e.session_hex(),
+            }),
             MessageBody::Unknown => Map::new(),
         };
+        m.insert("encrypted".into(), false.into());
         m.extend(body);
         m
     }
 
-    /// The serial number of a 0x10 or 0x11 message.
+    /// The tag and session id of an encrypted record (CRC16-valid CRYP/INFP), else `None`.
+    pub fn encrypted(&self) -> Option<EncryptedInfo> {
+        match self.body {
+            MessageBody::Encrypted(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The serial number of a plaintext 0x10 or 0x11 message (never of an encrypted one).
     pub fn serial_number(&self) -> Option<&str> {
         match &self.body {
             MessageBody::Telemetry(f) => Some(&f.serial_number),
             MessageBody::Identity(i) => Some(&i.serial_number),
-            MessageBody::Unknown => None,
+            MessageBody::Encrypted(_) | MessageBody::Unknown => None,
         }
     }
 }

@@ -17,9 +17,17 @@
 //! * `{"type": "identity", "serial_number": …, "identity_unknown_hex": "ccaa0200"?,
 //!   "filler_hex": …?}` — a type 0x11 record.
 //!
+//! * `{"type": "encrypted", "packet_marker": "CRYP"|"INFP", "session_id": "1a2b3c4d",
+//!   "length": 173?, "ciphertext": "random"|"zero"?, "seed": 0?, "filler_hex": …?}` — an
+//!   encrypted O3/O4 record (§5.8): `AA 13 "CRYP"` (default length 173) or `87 10 "INFP"`
+//!   (default 138; `"length": 131` gives the O3-style `80 10`). `session_id` is bytes 6–9 as 8
+//!   hex digits (required); the rest is random (seeded, default seed 0) or zero. `"type":
+//!   "cryp"` / `"infp"` are shorthands that need no `packet_marker`. See [`EncryptedSpec`].
+//!
 //! `type` also accepts `"0x10"`/`"0x11"` and the numbers 16/17.
 
 use crate::block::{build_transport_block, FILLER_END, TRANSPORT_BLOCK_BYTES};
+use crate::encrypted::{Ciphertext, EncryptedSpec, PacketMarker};
 use crate::record::{deg_to_raw_checked, FlightInfo, IdentityInfo};
 use crate::{from_hex, PayloadError};
 use serde::de::Error as _;
@@ -46,6 +54,11 @@ pub enum RecordSpec {
         info: IdentityInfo,
         filler: Option<Vec<u8>>,
     },
+    /// An encrypted CRYP/INFP record (§5.8).
+    Encrypted {
+        spec: EncryptedSpec,
+        filler: Option<Vec<u8>>,
+    },
 }
 
 impl RecordSpec {
@@ -67,6 +80,7 @@ impl RecordSpec {
             RecordSpec::Message { message, filler } => with_filler(message, filler),
             RecordSpec::Telemetry { info, filler } => with_filler(&info.to_record(), filler),
             RecordSpec::Identity { info, filler } => with_filler(&info.to_record(), filler),
+            RecordSpec::Encrypted { spec, filler } => with_filler(&spec.to_record()?, filler),
         }
     }
 
@@ -106,17 +120,21 @@ impl RecordSpec {
         }
         let ty = obj.get("type").ok_or_else(|| {
             PayloadError::Spec(
-                "needs one of `block_hex`, `message_hex` or `type` (\"telemetry\" or \"identity\")"
+                "needs one of `block_hex`, `message_hex` or `type` (\"telemetry\", \"identity\" or \"encrypted\")"
                     .into(),
             )
         })?;
         let spec = match record_type(ty)? {
-            0x10 => RecordSpec::Telemetry {
+            RecordType::Telemetry => RecordSpec::Telemetry {
                 info: telemetry_from(obj)?,
                 filler,
             },
-            _ => RecordSpec::Identity {
+            RecordType::Identity => RecordSpec::Identity {
                 info: identity_from(obj)?,
+                filler,
+            },
+            RecordType::Encrypted(marker) => RecordSpec::Encrypted {
+                spec: encrypted_from(obj, marker)?,
                 filler,
             },
         };
@@ -180,16 +198,28 @@ fn hex_field(v: &Value, field: &str) -> Result<Vec<u8>, PayloadError> {
     from_hex(s).map_err(|e| PayloadError::field(field, e))
 }
 
-fn record_type(v: &Value) -> Result<u8, PayloadError> {
+/// The `type` of a field-built record spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecordType {
+    Telemetry,
+    Identity,
+    /// `"encrypted"` (marker from `packet_marker`), or `"cryp"`/`"infp"`.
+    Encrypted(Option<PacketMarker>),
+}
+
+fn record_type(v: &Value) -> Result<RecordType, PayloadError> {
     let t = match v {
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "telemetry" | "flight_info" | "0x10" | "16" => Some(0x10),
-            "identity" | "0x11" | "17" => Some(0x11),
+            "telemetry" | "flight_info" | "0x10" | "16" => Some(RecordType::Telemetry),
+            "identity" | "0x11" | "17" => Some(RecordType::Identity),
+            "encrypted" => Some(RecordType::Encrypted(None)),
+            "cryp" => Some(RecordType::Encrypted(Some(PacketMarker::Cryp))),
+            "infp" => Some(RecordType::Encrypted(Some(PacketMarker::Infp))),
             _ => None,
         },
         Value::Number(n) => match n.as_u64() {
-            Some(16) => Some(0x10),
-            Some(17) => Some(0x11),
+            Some(16) => Some(RecordType::Telemetry),
+            Some(17) => Some(RecordType::Identity),
             _ => None,
         },
         _ => None,
@@ -197,7 +227,9 @@ fn record_type(v: &Value) -> Result<u8, PayloadError> {
     t.ok_or_else(|| {
         PayloadError::field(
             "type",
-            format!("{v} is not \"telemetry\" (0x10) or \"identity\" (0x11)"),
+            format!(
+                "{v} is not \"telemetry\" (0x10), \"identity\" (0x11) or \"encrypted\" (CRYP/INFP)"
+            ),
         )
     })
 }
@@ -309,6 +341,16 @@ const IDENTITY_KEYS: &[&str] = &[
     "identity_unknown_hex",
 ];
 
+const ENCRYPTED_KEYS: &[&str] = &[
+    "type",
+    "filler_hex",
+    "packet_marker",
+    "session_id",
+    "length",
+    "ciphertext",
+    "seed",
+];
+
 fn check_keys(obj: &Map<String, Value>, allowed: &[&str]) -> Result<(), PayloadError> {
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
@@ -374,4 +416,67 @@ fn identity_from(obj: &Map<String, Value>) -> Result<IdentityInfo, PayloadError>
         })?;
     }
     Ok(i)
+}
+
+fn encrypted_from(
+    obj: &Map<String, Value>,
+    from_type: Option<PacketMarker>,
+) -> Result<EncryptedSpec, PayloadError> {
+    check_keys(obj, ENCRYPTED_KEYS)?;
+    let named = obj
+        .get("packet_marker")
+        .map(|v| {
+            v.as_str().and_then(PacketMarker::from_name).ok_or_else(|| {
+                PayloadError::field("packet_marker", format!("{v} is not \"CRYP\" or \"INFP\""))
+            })
+        })
+        .transpose()?;
+    let marker = match (from_type, named) {
+        (Some(t), Some(n)) if t != n => {
+            return Err(PayloadError::field(
+                "packet_marker",
+                format!(
+                    "\"{n}\" contradicts `type` \"{}\"",
+                    t.as_str().to_ascii_lowercase()
+                ),
+            ))
+        }
+        (Some(m), _) | (None, Some(m)) => m,
+        (None, None) => {
+            return Err(PayloadError::field(
+                "packet_marker",
+                "missing; \"CRYP\" or \"INFP\" (or use `type` \"cryp\"/\"infp\")",
+            ))
+        }
+    };
+    let sid = obj
+        .get("session_id")
+        .ok_or_else(|| PayloadError::field("session_id", "missing; 8 hex digits (bytes 6-9)"))?;
+    let sid = hex_field(sid, "session_id")?;
+    let session_id: [u8; 4] = sid.as_slice().try_into().map_err(|_| {
+        PayloadError::field(
+            "session_id",
+            format!("{} bytes, need exactly 4 (8 hex digits)", sid.len()),
+        )
+    })?;
+    let mut spec = EncryptedSpec::new(marker, session_id);
+    if let Some(v) = obj.get("length") {
+        spec.record_len = int_field(v, "length")?;
+    }
+    let seed = match obj.get("seed") {
+        Some(v) => int_field(v, "seed")?,
+        None => 0,
+    };
+    spec.ciphertext = match obj.get("ciphertext").map(|v| (v, v.as_str())) {
+        None => Ciphertext::Random { seed },
+        Some((_, Some(s))) if s.eq_ignore_ascii_case("random") => Ciphertext::Random { seed },
+        Some((_, Some(s))) if s.eq_ignore_ascii_case("zero") => Ciphertext::Zero,
+        Some((v, _)) => {
+            return Err(PayloadError::field(
+                "ciphertext",
+                format!("{v} is not \"random\" or \"zero\""),
+            ))
+        }
+    };
+    Ok(spec)
 }

@@ -1,7 +1,7 @@
 //! A decoded burst and its JSON line (`../docs/interface.md` keys).
 
 use droneid_core::TRANSPORT_BLOCK_BYTES;
-use droneid_payload::{parse_block, to_hex, ParsedMessage};
+use droneid_payload::{parse_block, to_hex, EncryptedInfo, ParsedMessage};
 use serde_json::{Map, Value};
 
 /// One demodulated and decoded burst.
@@ -71,7 +71,21 @@ impl Frame {
         self.start_sample as f64 / self.sample_rate_hz
     }
 
-    /// Serial number for grouping frames per drone (CRC24-valid frames only).
+    /// The tag and session id of an encrypted record (spec §5.8: CRC24- and CRC16-valid
+    /// `AA 13 "CRYP"`, `87 10`/`80 10 "INFP"`), else `None`. Such a frame has no serial number
+    /// and no position; `session_hex()` (8 lowercase hex digits of bytes 6–9) is the only
+    /// stable handle on the drone. Consumers (tracks, HDF5, MQTT, CoT) key encrypted drones by
+    /// it.
+    pub fn encrypted(&self) -> Option<EncryptedInfo> {
+        if self.crc24_ok {
+            self.message.encrypted()
+        } else {
+            None
+        }
+    }
+
+    /// Serial number for grouping frames per drone (CRC24-valid plaintext frames only; never
+    /// for an encrypted frame).
     pub fn serial_number(&self) -> Option<&str> {
         if self.crc24_ok {
             self.message.serial_number()
@@ -81,6 +95,10 @@ impl Frame {
     }
 
     /// The JSON object of one output line, with the keys of the interface contract.
+    ///
+    /// Every line has `encrypted`. An encrypted frame ([`Frame::encrypted`]) adds
+    /// `packet_marker` and `session_id` and has no serial number and no coordinate key; a
+    /// plaintext frame has `"encrypted": false` and the body keys of its type.
     pub fn to_json(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("start_sample".into(), self.start_sample.into());
@@ -105,6 +123,7 @@ impl Frame {
         m.insert("block_hex".into(), to_hex(&self.block).into());
         m.insert("cfo_hz".into(), round_to(self.cfo_hz, 1.0).into());
         m.insert("turbo_iterations".into(), self.turbo_iterations.into());
+        m.insert("encrypted".into(), self.encrypted().is_some().into());
         if self.crc24_ok {
             for (k, v) in self.message.json_fields() {
                 m.entry(k).or_insert(v);
@@ -136,5 +155,61 @@ fn round_to(v: f64, step: f64) -> f64 {
         (v * inv).round() / inv
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use droneid_payload::{build_transport_block, EncryptedSpec, FlightInfo, PacketMarker};
+
+    fn frame(block: [u8; TRANSPORT_BLOCK_BYTES], crc24_ok: bool) -> Frame {
+        Frame::new(
+            1000,
+            15.36e6,
+            0.0,
+            Some(2.4445e9),
+            12.0,
+            9,
+            crc24_ok,
+            2,
+            block,
+            0.0,
+        )
+    }
+
+    #[test]
+    fn encrypted_lines_have_marker_and_session_and_no_coordinates() {
+        for marker in [PacketMarker::Cryp, PacketMarker::Infp] {
+            let rec = EncryptedSpec::new(marker, [0x1a, 0x2b, 0x3c, 0x4d])
+                .to_record()
+                .unwrap();
+            let f = frame(build_transport_block(&rec, None).unwrap(), true);
+            let e = f.encrypted().unwrap();
+            assert_eq!((e.marker, e.session_hex().as_str()), (marker, "1a2b3c4d"));
+            assert_eq!(f.serial_number(), None);
+            let j = f.to_json();
+            assert_eq!(j["encrypted"], true);
+            assert_eq!(j["packet_marker"], marker.as_str());
+            assert_eq!(j["session_id"], "1a2b3c4d");
+            assert_eq!(j["crc16_ok"], true);
+            for k in j.keys() {
+                assert!(
+                    !(k.contains("lat") || k.contains("lon") || k == "serial_number"),
+                    "{k}"
+                );
+            }
+            // The same block with a failed CRC24 is not classified.
+            let bad = frame(f.block, false);
+            assert_eq!(bad.encrypted(), None);
+            assert_eq!(bad.to_json()["encrypted"], false);
+        }
+        let plain = frame(
+            build_transport_block(&FlightInfo::example().to_record(), None).unwrap(),
+            true,
+        );
+        let j = plain.to_json();
+        assert_eq!(j["encrypted"], false);
+        assert!(j.contains_key("drone_lat_deg") && !j.contains_key("session_id"));
     }
 }

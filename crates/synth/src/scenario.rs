@@ -434,7 +434,7 @@ mod tests {
                 match p.body {
                     MessageBody::Telemetry(f) => seqs.push(f.sequence_number),
                     MessageBody::Identity(_) => assert_eq!(j, 3),
-                    MessageBody::Unknown => panic!("unknown body"),
+                    MessageBody::Encrypted(_) | MessageBody::Unknown => panic!("unknown body"),
                 }
                 if j > 0 {
                     assert!(b.start_sample > mine[j - 1].start_sample);

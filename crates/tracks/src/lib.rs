@@ -16,7 +16,11 @@
 //!   home/pilot position or the sequence tracking. Otherwise it is counted in
 //!   [`Tracks::unattributed_crc16_failures`];
 //! * a position of 0/0 means "no fix" (as does one outside ±90°/±180°): such telemetry frames
-//!   are counted ([`DroneTrack::no_position_frames`]) but are not track points.
+//!   are counted ([`DroneTrack::no_position_frames`]) but are not track points;
+//! * encrypted CRYP/INFP frames (§5.8) are followed by session id: one [`DroneTrack`] per
+//!   session, keyed `session:<8 hex digits>` in [`DroneTrack::serial_number`], with
+//!   [`DroneTrack::encrypted`] set. Such a track never has points, home or pilot position, so
+//!   GeoJSON never gets a feature from it.
 #![forbid(unsafe_code)]
 
 mod geojson;
@@ -26,7 +30,7 @@ mod tests;
 
 pub use geojson::{validate_geojson, write_geojson};
 
-use droneid_payload::{raw_to_deg, FlightInfo, MessageBody};
+use droneid_payload::{raw_to_deg, EncryptedInfo, FlightInfo, MessageBody, PacketMarker};
 use droneid_receiver::Frame;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -116,11 +120,29 @@ impl TrackGap {
     }
 }
 
-/// Everything known about one drone (one serial number).
+/// Product name given to encrypted drones (their product type is encrypted too).
+pub const ENCRYPTED_PRODUCT_NAME: &str = "encrypted (CRYP/INFP)";
+
+/// What is known about an encrypted drone (spec §5.8): its session and the records seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EncryptedTrack {
+    /// Session id, 8 lowercase hex digits of bytes 6–9 (as the frame lines' `session_id`).
+    pub session_id: String,
+    /// CRYP (session key) frames.
+    pub cryp_frames: u64,
+    /// INFP (encrypted telemetry) frames.
+    pub infp_frames: u64,
+}
+
+/// Everything known about one drone (one serial number, or one encrypted session).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DroneTrack {
-    /// Serial number (the grouping key).
+    /// The grouping key: the serial number, or `session:<8 hex digits>` for an encrypted
+    /// drone ([`DroneTrack::encrypted`] is then set and says which session).
     pub serial_number: String,
+    /// `Some` for an encrypted drone, followed by session id: it has no telemetry, identity,
+    /// points, home or pilot position, and `product_name` is [`ENCRYPTED_PRODUCT_NAME`].
+    pub encrypted: Option<EncryptedTrack>,
     /// Product type of the latest CRC16-valid telemetry frame; `None` when only identity
     /// frames were seen.
     pub product_type: Option<u8>,
@@ -159,6 +181,7 @@ impl DroneTrack {
     fn new(serial_number: &str, t: f64) -> Self {
         DroneTrack {
             serial_number: serial_number.to_string(),
+            encrypted: None,
             product_type: None,
             product_name: None,
             first_seen_s: t,
@@ -177,9 +200,19 @@ impl DroneTrack {
         }
     }
 
-    /// All frames attributed to this drone: telemetry + identity + CRC16 failures.
+    /// All frames attributed to this drone: telemetry + identity + CRC16 failures, plus CRYP
+    /// and INFP frames for an encrypted drone.
     pub fn frames(&self) -> u64 {
-        self.telemetry_frames + self.identity_frames + self.crc16_failures
+        let enc = self
+            .encrypted
+            .as_ref()
+            .map_or(0, |e| e.cryp_frames + e.infp_frames);
+        self.telemetry_frames + self.identity_frames + self.crc16_failures + enc
+    }
+
+    /// The session id (8 hex digits) of an encrypted drone, else `None`.
+    pub fn session_id(&self) -> Option<&str> {
+        self.encrypted.as_ref().map(|e| e.session_id.as_str())
     }
 
     /// The latest track point's position.
@@ -200,8 +233,11 @@ pub struct Tracks {
     pub frames_total: u64,
     /// Frames whose CRC24 failed (never attributed).
     pub crc24_failures: u64,
-    /// CRC24-valid frames that are neither 0x10 v2 telemetry nor 0x11 identity (e.g. encrypted).
+    /// CRC24-valid frames that are neither 0x10 v2 telemetry, 0x11 identity nor an encrypted
+    /// CRYP/INFP record.
     pub unknown_frames: u64,
+    /// Encrypted CRYP/INFP frames (all attributed to a session's track).
+    pub encrypted_frames: u64,
     /// CRC24-valid, CRC16-failed frames whose serial matched no known drone.
     pub unattributed_crc16_failures: u64,
     /// Samples the source dropped, in total.
@@ -224,20 +260,33 @@ struct DroneState {
     between: Vec<Between>,
 }
 
-/// What a CRC24-valid 0x10/0x11 frame contributes.
+/// What a CRC24-valid 0x10/0x11 or encrypted frame contributes.
 #[derive(Debug, Clone)]
 enum EventKind {
     Telemetry(Box<FlightInfo>),
     Identity,
     Crc16Failed,
+    Encrypted(EncryptedInfo),
 }
 
 #[derive(Debug, Clone)]
 struct Event {
     start_sample: i64,
     time_s: f64,
+    /// The serial, or `session:<hex>` for an encrypted frame.
     serial: String,
     kind: EventKind,
+}
+
+impl Event {
+    /// The drone this event belongs to: encrypted sessions and serials never share a key,
+    /// even if a serial reads `session:…`.
+    fn key(&self) -> (bool, &str) {
+        (
+            matches!(self.kind, EventKind::Encrypted(_)),
+            self.serial.as_str(),
+        )
+    }
 }
 
 /// Accumulates frames into per-drone tracks.
@@ -252,6 +301,7 @@ pub struct TrackBuilder {
     frames_total: u64,
     crc24_failures: u64,
     unknown_frames: u64,
+    encrypted_frames: u64,
 }
 
 impl TrackBuilder {
@@ -281,6 +331,17 @@ impl TrackBuilder {
                 self.unknown_frames += 1;
                 return;
             }
+            // Classified only with a valid CRC16 (§5.8).
+            MessageBody::Encrypted(e) => {
+                self.encrypted_frames += 1;
+                self.events.push(Event {
+                    start_sample: frame.start_sample,
+                    time_s: frame.time_s(),
+                    serial: format!("session:{}", e.session_hex()),
+                    kind: EventKind::Encrypted(*e),
+                });
+                return;
+            }
             _ if !frame.crc16_ok() => (frame.message.serial_number(), EventKind::Crc16Failed),
             MessageBody::Telemetry(f) => (
                 Some(f.serial_number.as_str()),
@@ -307,20 +368,20 @@ impl TrackBuilder {
         let mut events = self.events;
         events.sort_by_key(|e| e.start_sample);
         // Serials confirmed by a CRC16-valid frame: only those take CRC16 failures.
-        let confirmed: HashSet<&str> = events
+        let confirmed: HashSet<(bool, &str)> = events
             .iter()
             .filter(|e| !matches!(e.kind, EventKind::Crc16Failed))
-            .map(|e| e.serial.as_str())
+            .map(Event::key)
             .collect();
         let mut drones: Vec<DroneState> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut index: HashMap<(bool, &str), usize> = HashMap::new();
         let mut unattributed_crc16_failures = 0;
         for e in &events {
-            if !confirmed.contains(e.serial.as_str()) {
+            if !confirmed.contains(&e.key()) {
                 unattributed_crc16_failures += 1;
                 continue;
             }
-            let i = *index.entry(e.serial.as_str()).or_insert_with(|| {
+            let i = *index.entry(e.key()).or_insert_with(|| {
                 drones.push(DroneState {
                     track: DroneTrack::new(&e.serial, e.time_s),
                     last_seq: None,
@@ -337,6 +398,19 @@ impl TrackBuilder {
                 EventKind::Crc16Failed => {
                     d.track.crc16_failures += 1;
                     d.since_last_point.crc16_failures += 1;
+                }
+                EventKind::Encrypted(info) => {
+                    let t = &mut d.track;
+                    t.product_name = Some(ENCRYPTED_PRODUCT_NAME.to_string());
+                    let enc = t.encrypted.get_or_insert_with(|| EncryptedTrack {
+                        session_id: info.session_hex(),
+                        cryp_frames: 0,
+                        infp_frames: 0,
+                    });
+                    match info.marker {
+                        PacketMarker::Cryp => enc.cryp_frames += 1,
+                        PacketMarker::Infp => enc.infp_frames += 1,
+                    }
                 }
             }
         }
@@ -397,6 +471,7 @@ impl TrackBuilder {
             frames_total: self.frames_total,
             crc24_failures: self.crc24_failures,
             unknown_frames: self.unknown_frames,
+            encrypted_frames: self.encrypted_frames,
             unattributed_crc16_failures,
             dropped_samples: prefix.last().copied().unwrap_or(0),
         }

@@ -400,3 +400,92 @@ fn summary_table_lists_drones() {
         json!({"type": "FeatureCollection", "features": []})
     );
 }
+
+fn encrypted(sample: i64, marker: droneid_payload::PacketMarker, sid: [u8; 4]) -> Frame {
+    let rec = droneid_payload::EncryptedSpec::new(marker, sid)
+        .to_record()
+        .unwrap();
+    let fr = frame_from_block(sample, build_transport_block(&rec, None).unwrap(), true);
+    assert!(fr.encrypted().is_some());
+    fr
+}
+
+#[test]
+fn encrypted_drones_follow_session_ids() {
+    use droneid_payload::PacketMarker::{Cryp, Infp};
+    let (s1, s2) = ([0x1a, 0x2b, 0x3c, 0x4d], [0, 0, 0, 0x0f]);
+    let mut b = TrackBuilder::new();
+    b.push(&encrypted(0, Cryp, s1));
+    b.push(&tel(50_000, &flight("AAA1", 63, 1, 52.0, 13.0)));
+    b.push(&encrypted(100_000, Infp, s1));
+    b.push(&encrypted(150_000, Cryp, s2));
+    b.push(&encrypted(200_000, Infp, s1));
+    // A plaintext drone whose serial spells a session key is still another drone.
+    b.push(&tel(
+        250_000,
+        &flight("session:1a2b3c4d", 63, 1, 48.0, 11.0),
+    ));
+    // A CRC24-failed encrypted block is only a CRC24 failure.
+    let bad = encrypted(300_000, Infp, s2);
+    b.push(&frame_from_block(300_000, bad.block, false));
+    let t = b.finish();
+    assert_eq!(t.frames_total, 7);
+    assert_eq!(t.encrypted_frames, 4);
+    assert_eq!((t.unknown_frames, t.crc24_failures), (0, 1));
+    let keys: Vec<(&str, Option<&str>)> = t
+        .drones
+        .iter()
+        .map(|d| (d.serial_number.as_str(), d.session_id()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("session:1a2b3c4d", Some("1a2b3c4d")),
+            ("AAA1", None),
+            ("session:0000000f", Some("0000000f")),
+            ("session:1a2b3c4d", None),
+        ]
+    );
+    let d1 = &t.drones[0];
+    assert_eq!(
+        d1.encrypted,
+        Some(EncryptedTrack {
+            session_id: "1a2b3c4d".into(),
+            cryp_frames: 1,
+            infp_frames: 2
+        })
+    );
+    assert_eq!(d1.frames(), 3);
+    assert_eq!((d1.first_seen_s, d1.last_seen_s), (0.0, 0.2));
+    assert_eq!(d1.product_name.as_deref(), Some(ENCRYPTED_PRODUCT_NAME));
+    assert_eq!(d1.product_type, None);
+    assert!(d1.points.is_empty() && d1.home.is_none() && d1.pilot.is_none());
+    assert_eq!(d1.telemetry_frames + d1.identity_frames, 0);
+    assert_eq!(t.drones[2].frames(), 1);
+
+    // GeoJSON: features only from the two plaintext drones.
+    let g = t.to_geojson();
+    validate_geojson(&g).unwrap();
+    let features = g["features"].as_array().unwrap();
+    assert!(!features.is_empty());
+    for f in features {
+        let serial = f["properties"]["serial_number"].as_str().unwrap();
+        assert!(serial == "AAA1" || serial == "session:1a2b3c4d");
+        assert_ne!(f["properties"]["product_name"], ENCRYPTED_PRODUCT_NAME);
+    }
+
+    // The summary table names both sessions.
+    let s = t.summary_table();
+    println!("{s}");
+    assert!(s.contains("encrypted DJI drone, session 1a2b3c4d, 3 frames (1 CRYP, 2 INFP)"));
+    assert!(s.contains("encrypted DJI drone, session 0000000f, 1 frames (1 CRYP, 0 INFP)"));
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("session:0000000f"))
+        .unwrap();
+    assert!(
+        row.contains(ENCRYPTED_PRODUCT_NAME) && row.ends_with('-'),
+        "{row}"
+    );
+    assert!(s.contains("4 drone(s) (2 encrypted)") && s.contains("4 encrypted"));
+}
