@@ -72,9 +72,11 @@ struct DecodeSink {
 impl RunSink for DecodeSink {
     fn frame(&mut self, frame: Frame) {
         self.tracks.push(&frame);
-        self.sinks.frame(&frame);
+        // The line every output shows: the frame's keys plus the sensor's.
+        let json = self.sinks.json(&frame);
+        self.sinks.frame(&frame, &json);
         if self.write_error.is_none() {
-            let line = serde_json::Value::Object(frame.to_json()).to_string();
+            let line = serde_json::Value::Object(json).to_string();
             // Flushed per frame: a reader (or a killed run) sees every frame decoded so far.
             if let Err(e) = writeln!(self.out, "{line}").and_then(|_| self.out.flush()) {
                 self.write_error = Some(e);

@@ -18,6 +18,7 @@ use droneid_receiver::{Candidate, Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
 use crate::common::{check_dir_writable, hz, parent_dir, rate_hz, CliError};
+use crate::outputs::{capture_attributes, OutputArgs, Sinks};
 
 /// Candidate bursts kept for `--record-bursts` until their frame is decoded.
 const RECORD_PENDING_MAX: usize = 32;
@@ -103,6 +104,12 @@ pub struct LiveArgs {
     /// No status line and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also show SoapySDR's and its modules' informational log lines (warnings and errors are
+    /// always shown).
+    #[arg(long, short)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 /// A candidate's samples, kept until its frame is decoded.
@@ -146,6 +153,7 @@ impl BurstTap for RecordTap {
 /// The caller-thread side: frames to JSON, tracks, scan feedback, recordings, status line.
 struct LiveSink {
     out: std::io::BufWriter<Box<dyn Write>>,
+    sinks: Sinks,
     write_error: Option<std::io::Error>,
     tracks: TrackBuilder,
     serials: HashSet<String>,
@@ -270,7 +278,8 @@ impl RunSink for LiveSink {
         if frame.crc24_ok {
             self.feedback.note_frame(frame.start_sample);
         }
-        let json = frame.to_json();
+        let json = self.sinks.json(&frame);
+        self.sinks.frame(&frame, &json);
         if let Some(s) = json.get("serial_number").and_then(|v| v.as_str()) {
             if frame.crc24_ok && !self.serials.contains(s) {
                 self.serials.insert(s.to_string());
@@ -289,6 +298,7 @@ impl RunSink for LiveSink {
     }
 
     fn tick(&mut self, counters: &LiveCounters) {
+        self.sinks.tick();
         if let Some(limit) = self.stop_after {
             if counters.snapshot().samples_in >= limit {
                 self.stop.store(true, Ordering::Relaxed);
@@ -303,6 +313,8 @@ impl RunSink for LiveSink {
 }
 
 pub fn run(args: &LiveArgs) -> Result<(), CliError> {
+    // SoapySDR's log through ours before any module loads.
+    droneid_live::route_soapy_log(args.verbose);
     // Every flag and the device's ranges are checked before a sample streams.
     let format: StreamFormat = args.format.parse().map_err(CliError::usage)?;
     if let Some(d) = args.duration {
@@ -364,6 +376,11 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
         )));
     }
     let status = source.status();
+    // Outputs open (broker connected, files created) before a sample streams.
+    let sinks = Sinks::open(
+        &args.outputs,
+        &capture_attributes(&desc.label, fs, desc.center_freq_hz),
+    )?;
     if !args.quiet {
         eprintln!(
             "droneid live: {} at {} MS/s, {}{}",
@@ -416,6 +433,7 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
     });
     let mut sink = LiveSink {
         out: std::io::BufWriter::new(sink_out),
+        sinks,
         write_error: None,
         tracks: TrackBuilder::new(),
         serials: HashSet::new(),
@@ -453,6 +471,16 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
     }
 
     let tracks = std::mem::take(&mut sink.tracks).finish();
+    let LiveSink {
+        sinks,
+        record,
+        recorded,
+        record_errors,
+        first_record_error,
+        write_error,
+        ..
+    } = sink;
+    let (sink_lines, sink_error) = sinks.finish(&tracks);
     let geojson_error = match &args.geojson {
         Some(p) => droneid_tracks::write_geojson(p, &tracks)
             .err()
@@ -494,13 +522,13 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
                     .join("  ")
             );
         }
-        if let Some((dir, _)) = &sink.record {
+        if let Some((dir, _)) = &record {
             eprintln!(
                 "  recorded {} burst(s) to {}{}",
-                sink.recorded,
+                recorded,
                 dir.display(),
-                match &sink.first_record_error {
-                    Some(e) => format!(" ({} failed, first: {e})", sink.record_errors),
+                match &first_record_error {
+                    Some(e) => format!(" ({} failed, first: {e})", record_errors),
                     None => String::new(),
                 }
             );
@@ -508,14 +536,20 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
         if !tracks.drones.is_empty() {
             eprint!("{}", tracks.summary_table());
         }
+        for line in &sink_lines {
+            eprintln!("  {line}");
+        }
     }
     if let Some(e) = &summary.source_error {
         return Err(CliError::io(format!(
             "{e}; frames decoded so far were written"
         )));
     }
-    if let Some(e) = sink.write_error {
+    if let Some(e) = write_error {
         return Err(CliError::io(format!("writing frames failed: {e}")));
+    }
+    if let Some(e) = sink_error {
+        return Err(CliError::io(format!("writing outputs failed: {e}")));
     }
     if let Some((p, e)) = geojson_error {
         return Err(CliError::io(format!(

@@ -13,6 +13,8 @@
 //!   arriving (reported through the shared [`ScanFeedback`]) and discards the samples of each
 //!   retune's settling time, reporting them as lost.
 //! * [`write_burst_sigmf`]: one SigMF recording of a burst with its margins and an annotation.
+//! * [`route_soapy_log`]: SoapySDR's (and its modules') log lines through our handler: warnings
+//!   and errors shown, the rest only when verbose.
 //!
 //! ```no_run
 //! use droneid_engine::BlockSource;
@@ -35,6 +37,7 @@ mod devices;
 mod error;
 mod record;
 mod scan;
+mod soapy_log;
 mod source;
 
 pub use devices::{devices_table, list_devices, ChannelInfo, DeviceInfo};
@@ -46,6 +49,7 @@ pub use scan::{
     parse_scan, scan_centers, ScanConfig, ScanFeedback, CHANNELS_2G4_HZ, CHANNELS_5G8_HZ,
     DEFAULT_DWELL_S, DEFAULT_SETTLE_S,
 };
+pub use soapy_log::route_soapy_log;
 pub use source::{
     fmt_ranges, Gain, LiveConfig, SoapySource, SourceStatus, StreamFormat, READ_TIMEOUT_US,
 };

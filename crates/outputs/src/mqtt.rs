@@ -1,68 +1,108 @@
-//! A small MQTT 3.1.1 publisher (QoS 1) with its own thread, a bounded queue and reconnection.
+//! MQTT publisher on `rumqttc` (MQTT 3.1.1, QoS 1): TLS (`mqtts://`, rustls), user name and
+//! password, a bounded queue with counted drops, reconnection with back-off, retained per-drone
+//! state and a per-sensor status with a last will.
 //!
-//! Only what publishing needs is implemented, over a plain `std::net::TcpStream`: CONNECT /
-//! CONNACK (clean session, optional user name and password, keep-alive), PUBLISH QoS 1 / PUBACK
-//! (up to [`MAX_IN_FLIGHT`] unacknowledged, re-sent with DUP after a reconnect), PINGREQ /
-//! PINGRESP, DISCONNECT. No TLS (`mqtts://` is refused), no subscriptions.
+//! [`MqttPublisher::publish`] never blocks: it puts the message on rumqttc's request channel of
+//! `queue_bound` messages and counts a drop when it is full (broker down or too slow). The
+//! publisher's thread drives rumqttc's event loop: it connects, sends, counts acknowledgements,
+//! and on any error waits (0.1 s doubling to 5 s) and reconnects; messages sent but not yet
+//! acknowledged are re-sent in the resumed session.
 //!
-//! [`MqttPublisher::publish`] never blocks: it puts the message on a queue of at most
-//! `queue_bound` messages, and counts it as dropped when the queue is full (broker down or too
-//! slow). The thread connects, drains the queue, and on any error reconnects with exponential
-//! back-off (0.1 s doubling to 5 s). A broker that is down at start is not an error.
+//! The first connection is made in [`MqttPublisher::connect`], before any frame is decoded:
+//! a broker that refuses the user name or password, or whose certificate does not check out
+//! against the CA, is a configuration error ([`OutputError::MqttConnect`], one line, the
+//! password never shown). A broker that cannot be reached is not: the thread keeps trying and
+//! messages queue up to the bound.
 
-use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use droneid_receiver::Frame;
 use droneid_tracks::Tracks;
-use serde_json::{json, Value};
+use rumqttc::{
+    Client, ConnectReturnCode, Connection, ConnectionError, Event, LastWill, MqttOptions, Outgoing,
+    Packet, QoS, RecvTimeoutError, TlsConfiguration, Transport,
+};
+use serde_json::{json, Map, Value};
 
-use crate::row::TrackRow;
+use crate::sensor::{json_position, Sensor};
+use crate::tls::{describe_tls_error, TlsFiles};
 use crate::{FrameSink, OutputError};
 
 /// Unacknowledged QoS 1 messages at most.
-pub const MAX_IN_FLIGHT: usize = 64;
-const KEEP_ALIVE_S: u16 = 30;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const MAX_IN_FLIGHT: u16 = 64;
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// TCP + TLS + CONNECT/CONNACK, seconds.
+const CONNECT_TIMEOUT_S: u64 = 5;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// Socket read timeout: how often the thread looks at the queue while messages are in flight.
-const POLL: Duration = Duration::from_millis(5);
+/// Environment variable read for the password when no `--mqtt-password` is given.
+pub const PASSWORD_ENV: &str = "DRONEID_MQTT_PASSWORD";
 
-/// A parsed `mqtt://[user[:password]@]host[:port][/]` URL (`tcp://` is accepted too).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed `mqtt[s]://[user[:password]@]host[:port][/]` URL (`tcp://`, `ssl://` too).
+#[derive(Clone, PartialEq, Eq)]
 pub struct MqttUrl {
     /// Host name or address (IPv6 in brackets in the URL, without them here).
     pub host: String,
-    /// TCP port (default 1883).
+    /// TCP port (default 1883, 8883 with TLS).
     pub port: u16,
-    /// User name, when given.
+    /// TLS (`mqtts://`, `ssl://`).
+    pub tls: bool,
+    /// User name, when given in the URL.
     pub username: Option<String>,
-    /// Password, when given.
+    /// Password, when given in the URL.
     pub password: Option<String>,
 }
 
+impl std::fmt::Debug for MqttUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let (auth_host, tail) = rest.split_at(host_end);
+    match auth_host.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let pw = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{pw}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
 impl MqttUrl {
-    /// Parses a URL. Errors: [`OutputError::MqttUrl`] for another scheme (`mqtts://`: TLS is not
-    /// supported), a missing host, a bad port, or a path other than `/`.
+    /// Parses a URL. Errors: [`OutputError::MqttUrl`] (the password redacted) for another
+    /// scheme, a missing host, a bad port, or a path other than `/`.
     pub fn parse(url: &str) -> Result<Self, OutputError> {
         let bad = |reason: &str| OutputError::MqttUrl {
-            url: url.to_string(),
+            url: redact_url(url),
             reason: reason.to_string(),
         };
-        let rest = if let Some(r) = url.strip_prefix("mqtt://") {
-            r
+        let (rest, tls) = if let Some(r) = url.strip_prefix("mqtt://") {
+            (r, false)
         } else if let Some(r) = url.strip_prefix("tcp://") {
-            r
-        } else if url.starts_with("mqtts://") || url.starts_with("ssl://") {
-            return Err(bad("TLS is not supported; use mqtt://HOST[:PORT]"));
+            (r, false)
+        } else if let Some(r) = url.strip_prefix("mqtts://") {
+            (r, true)
+        } else if let Some(r) = url.strip_prefix("ssl://") {
+            (r, true)
         } else {
-            return Err(bad("expected mqtt://HOST[:PORT]"));
+            return Err(bad("expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]"));
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains('/') || rest.contains('?') || rest.contains('#') {
@@ -79,26 +119,15 @@ impl MqttUrl {
                 None => (Some(u.to_string()), None),
             },
         };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
-            match after {
-                "" => (h, None),
-                p => (
-                    h,
-                    Some(p.strip_prefix(':').ok_or_else(|| bad("junk after ']'"))?),
-                ),
-            }
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("missing host"));
-        }
+        let (host, port) = split_host_port(hostport).map_err(bad)?;
         let port = match port {
-            None => 1883,
+            None => {
+                if tls {
+                    8883
+                } else {
+                    1883
+                }
+            }
             Some(p) => match p.parse::<u16>() {
                 Ok(p) if p > 0 => p,
                 _ => return Err(bad("port must be 1..65535")),
@@ -107,30 +136,105 @@ impl MqttUrl {
         Ok(Self {
             host: host.to_string(),
             port,
+            tls,
             username,
             password,
         })
     }
 }
 
+/// `host[:port]` or `[v6][:port]` → host and the port's text.
+pub(crate) fn split_host_port(hostport: &str) -> Result<(&str, Option<&str>), &'static str> {
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("unclosed '['")?;
+        match after {
+            "" => (h, None),
+            p => (h, Some(p.strip_prefix(':').ok_or("junk after ']'")?)),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("missing host");
+    }
+    Ok((host, port))
+}
+
+/// Everything [`MqttPublisher::connect`] needs.
+#[derive(Clone)]
+pub struct MqttConfig {
+    /// `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]` (user and password may be in it).
+    pub url: String,
+    /// Topic prefix, e.g. `droneid` (no `+`, `#`, NUL; a trailing `/` is removed).
+    pub topic_prefix: String,
+    /// Messages that may wait for the broker before new ones are dropped (counted); ≥ 1.
+    pub queue_bound: usize,
+    /// User name (overrides the URL's).
+    pub username: Option<String>,
+    /// Password (overrides the URL's); never printed.
+    pub password: Option<String>,
+    /// CA, client certificate and key for `mqtts://`.
+    pub tls: TlsFiles,
+    /// The sensor: its id names the status topic and is added to the state messages.
+    pub sensor: Sensor,
+    /// How long [`MqttPublisher::connect`] waits for the first CONNACK before going on
+    /// in the background.
+    pub first_connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for MqttConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttConfig")
+            .field("url", &redact_url(&self.url))
+            .field("topic_prefix", &self.topic_prefix)
+            .field("queue_bound", &self.queue_bound)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
+            .field("sensor", &self.sensor)
+            .finish()
+    }
+}
+
+impl MqttConfig {
+    /// Defaults: queue of 4096 messages, no credentials, no TLS files, no sensor id, 5 s for
+    /// the first connection.
+    pub fn new(url: &str, topic_prefix: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            topic_prefix: topic_prefix.to_string(),
+            queue_bound: 4096,
+            username: None,
+            password: None,
+            tls: TlsFiles::default(),
+            sensor: Sensor::default(),
+            first_connect_timeout: Duration::from_secs(CONNECT_TIMEOUT_S + 1),
+        }
+    }
+}
+
 /// Counters of a publisher (a snapshot).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MqttStats {
-    /// Messages handed to [`MqttPublisher::publish`] (queued or dropped).
+    /// Messages handed to [`MqttPublisher::publish`] (queued or dropped), status messages
+    /// included.
     pub published: u64,
-    /// PUBLISH packets written to a broker (first transmissions only).
+    /// PUBLISH packets written to a broker (re-sends after a reconnect included).
     pub sent: u64,
     /// PUBACKs received.
     pub acked: u64,
     /// Messages dropped because the queue was full.
     pub dropped: u64,
-    /// Messages still queued or unacknowledged when the publisher shut down (lost).
+    /// Messages queued or unacknowledged when the publisher shut down (lost).
     pub unsent: u64,
     /// Successful connections after the first.
     pub reconnects: u64,
     /// Failed connection attempts.
     pub connect_failures: u64,
-    /// Messages waiting in the queue now.
+    /// Messages accepted but not yet acknowledged now.
     pub queued: u64,
     /// Connected to the broker now.
     pub connected: bool,
@@ -140,15 +244,16 @@ impl std::fmt::Display for MqttStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "mqtt: {} published, {} sent, {} acked, {} dropped (queue full), {} unsent, {} reconnects",
-            self.published, self.sent, self.acked, self.dropped, self.unsent, self.reconnects
+            "mqtt: {} published, {} sent, {} acked, {} dropped (queue full), {} unsent, {} reconnects, {} failed connection attempts",
+            self.published,
+            self.sent,
+            self.acked,
+            self.dropped,
+            self.unsent,
+            self.reconnects,
+            self.connect_failures
         )
     }
-}
-
-struct Message {
-    topic: String,
-    payload: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -158,46 +263,44 @@ struct Counters {
     acked: AtomicU64,
     dropped: AtomicU64,
     unsent: AtomicU64,
-    reconnects: AtomicU64,
+    connects: AtomicU64,
     connect_failures: AtomicU64,
     connected: AtomicBool,
+    stop: AtomicBool,
 }
 
-struct Queue {
-    messages: VecDeque<Message>,
-    /// Shut down once the queue is empty, or at this instant at the latest.
-    shutdown: Option<Instant>,
-}
-
-struct Shared {
-    queue: Mutex<Queue>,
-    wake: Condvar,
-    counters: Counters,
-    bound: usize,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // A panic in the other thread leaves the queue consistent (plain pushes and pops).
-        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+impl Counters {
+    fn accepted(&self) -> u64 {
+        self.published.load(Ordering::Relaxed) - self.dropped.load(Ordering::Relaxed)
     }
 }
 
-/// Publishes frames and track updates to an MQTT broker from its own thread.
+struct Shared {
+    counters: Counters,
+    /// Wakes the thread out of its back-off sleep at shutdown.
+    wake: (Mutex<()>, Condvar),
+    last_error: Mutex<Option<String>>,
+}
+
+/// Publishes frames, per-drone state and the sensor's status to an MQTT broker.
 ///
-/// Topics (`P` = the topic prefix):
-/// * `P/frames`: every frame, as its JSON line (the object `droneid decode` prints);
-/// * `P/drones/<serial>/position`: every CRC16-valid telemetry frame with a position: `serial_number`,
-///   `time_s`, `sequence_number`, `lat_deg`, `lon_deg`, `height_m`, `altitude_m`, `speed_mps`,
-///   `v_up_mps`, `yaw_deg`, `pilot_lat_deg`/`pilot_lon_deg`, `home_lat_deg`/`home_lon_deg`
-///   (null when unknown), `snr_db`;
-/// * `P/drones/<serial>/summary`: at [`FrameSink::finish`], the drone's counters, home and
-///   pilot position.
+/// Topics (`P` = the topic prefix, all QoS 1):
+/// * `P/frames`: every frame, as its JSON line (the object `droneid decode` prints, with
+///   `sensor_id` and distances when given); not retained;
+/// * `P/drones/<id>/state`: retained, the drone's newest state (see [`state_json`]); `<id>` is
+///   the serial number, or `session:<hex>` for an encrypted drone;
+/// * `P/drones/<id>/summary`: at [`FrameSink::finish`], the drone's counters; not retained;
+/// * `P/sensors/<sensor-id>/status`: retained `{"sensor_id", "status": "online", ...}` on each
+///   connection; the last will (sent by the broker when the connection is lost) and a clean
+///   shutdown set it to `"offline"`. Without `--sensor-id` the level is `unnamed`.
 ///
-/// All QoS 1, not retained. `+`, `#`, `/` and NUL in serials become `_`.
+/// `+`, `#`, `/` and NUL in ids become `_`.
 pub struct MqttPublisher {
+    client: Client,
     shared: Arc<Shared>,
     prefix: String,
+    status_topic: String,
+    sensor: Sensor,
     thread: Option<JoinHandle<()>>,
     drain_timeout: Duration,
 }
@@ -211,58 +314,221 @@ impl std::fmt::Debug for MqttPublisher {
     }
 }
 
-impl MqttPublisher {
-    /// Parses `url` (`mqtt://HOST[:PORT]`, see [`MqttUrl::parse`]) and starts the publisher
-    /// thread, which connects in the background: a broker that is down is not an error (messages
-    /// queue up to `queue_bound`, then are dropped and counted, while the thread retries).
-    ///
-    /// `topic_prefix`: e.g. `droneid`; must not be empty or contain `+`, `#` or NUL; a trailing
-    /// `/` is removed. `queue_bound` ≥ 1 (0 is taken as 1).
-    ///
-    /// Errors: [`OutputError::MqttUrl`] for a bad URL or prefix; [`OutputError::Mqtt`] when the
-    /// thread cannot be spawned.
-    pub fn connect(url: &str, topic_prefix: &str, queue_bound: usize) -> Result<Self, OutputError> {
-        let parsed = MqttUrl::parse(url)?;
-        let prefix = topic_prefix.trim_end_matches('/').to_string();
-        if prefix.is_empty() || prefix.contains(['+', '#', '\0']) {
-            return Err(OutputError::MqttUrl {
-                url: url.to_string(),
-                reason: format!(
-                    "topic prefix {topic_prefix:?} must be non-empty, without '+', '#' or NUL"
-                ),
-            });
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn status_payload(sensor: &Sensor, status: &str) -> Vec<u8> {
+    let mut v = Map::new();
+    v.insert(
+        "sensor_id".into(),
+        sensor.id.clone().map_or(Value::Null, Value::String),
+    );
+    v.insert("status".into(), status.into());
+    if let Some(p) = sensor.position {
+        v.insert(
+            "position".into(),
+            json!({"lat_deg": p.lat_deg, "lon_deg": p.lon_deg, "alt_m": p.alt_m}),
+        );
+    }
+    v.insert("software_version".into(), env!("CARGO_PKG_VERSION").into());
+    v.insert("time_unix_ms".into(), unix_ms().into());
+    Value::Object(v).to_string().into_bytes()
+}
+
+/// Why the first connection failed, and whether that is the user's configuration (fatal)
+/// rather than a broker that is not (yet) reachable.
+fn classify(e: &ConnectionError) -> (bool, String) {
+    match e {
+        ConnectionError::ConnectionRefused(code) => (
+            true,
+            match code {
+                ConnectReturnCode::BadUserNamePassword => {
+                    "the broker refused the user name or password".to_string()
+                }
+                ConnectReturnCode::NotAuthorized => {
+                    "the broker refused the connection: not authorised (user name or password wrong or missing)".to_string()
+                }
+                ConnectReturnCode::BadClientId => "the broker refused the client id".to_string(),
+                ConnectReturnCode::RefusedProtocolVersion => {
+                    "the broker does not speak MQTT 3.1.1".to_string()
+                }
+                ConnectReturnCode::ServiceUnavailable => {
+                    "the broker says it is unavailable".to_string()
+                }
+                ConnectReturnCode::Success => "unexpected CONNACK".to_string(),
+            },
+        ),
+        ConnectionError::Tls(t) => {
+            let mut src: Option<&(dyn std::error::Error + 'static)> = Some(t);
+            let mut tls_level = !matches!(t, rumqttc::TlsError::Io(_));
+            while let Some(s) = src {
+                if s.downcast_ref::<rustls::Error>().is_some() {
+                    tls_level = true;
+                }
+                if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                    if io.get_ref().is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some()) {
+                        tls_level = true;
+                    }
+                }
+                src = s.source();
+            }
+            (tls_level, format!("TLS: {}", describe_tls_error(t)))
         }
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue {
-                messages: VecDeque::new(),
-                shutdown: None,
-            }),
-            wake: Condvar::new(),
-            counters: Counters::default(),
-            bound: queue_bound.max(1),
-        });
+        ConnectionError::Io(io) => {
+            let tls_level = io
+                .get_ref()
+                .is_some_and(|i| i.downcast_ref::<rustls::Error>().is_some());
+            (tls_level, describe_tls_error(io))
+        }
+        other => (false, other.to_string()),
+    }
+}
+
+impl MqttPublisher {
+    /// Checks the configuration, makes the first connection (waiting up to
+    /// `first_connect_timeout` for it) and starts the publisher's thread.
+    ///
+    /// Errors: [`OutputError::MqttUrl`] for a bad URL or prefix, a password without a user
+    /// name, TLS files with `mqtt://`; [`OutputError::Tls`] for unreadable certificate or key
+    /// files; [`OutputError::MqttConnect`] when the broker refuses the credentials or its TLS
+    /// certificate is not trusted. A broker that cannot be reached is not an error: messages
+    /// queue (up to `queue_bound`, then are dropped and counted) while the thread retries.
+    pub fn connect(cfg: &MqttConfig) -> Result<Self, OutputError> {
+        let url = MqttUrl::parse(&cfg.url)?;
+        let shown = redact_url(&cfg.url);
+        let bad = |reason: String| OutputError::MqttUrl {
+            url: shown.clone(),
+            reason,
+        };
+        let prefix = cfg.topic_prefix.trim_end_matches('/').to_string();
+        if prefix.is_empty() || prefix.contains(['+', '#', '\0']) {
+            return Err(bad(format!(
+                "topic prefix {:?} must be non-empty, without '+', '#' or NUL",
+                cfg.topic_prefix
+            )));
+        }
+        let username = cfg.username.clone().or(url.username.clone());
+        let password = cfg.password.clone().or(url.password.clone());
+        if password.is_some() && username.is_none() {
+            return Err(bad("a password needs a user name (--mqtt-user)".into()));
+        }
+        if cfg.tls.any() && !url.tls {
+            return Err(bad(
+                "--mqtt-ca/--mqtt-cert/--mqtt-key need an mqtts:// URL".into()
+            ));
+        }
         let client_id = format!(
-            "droneid-{}-{}",
+            "droneid-{}-{}-{}",
+            cfg.sensor.id.as_deref().unwrap_or("sensor"),
             std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         );
+        let sensor_level = cfg
+            .sensor
+            .id
+            .as_deref()
+            .map_or("unnamed".into(), topic_level);
+        let status_topic = format!("{prefix}/sensors/{sensor_level}/status");
+        let mut opts = MqttOptions::new(client_id, url.host.clone(), url.port);
+        opts.set_keep_alive(KEEP_ALIVE);
+        // A persistent session: messages sent but not acknowledged when the connection drops
+        // are re-sent after the reconnect.
+        opts.set_clean_session(false);
+        opts.set_inflight(MAX_IN_FLIGHT);
+        opts.set_max_packet_size(1 << 20, 1 << 20);
+        opts.set_last_will(LastWill::new(
+            status_topic.clone(),
+            status_payload(&cfg.sensor, "offline"),
+            QoS::AtLeastOnce,
+            true,
+        ));
+        if let Some(u) = &username {
+            opts.set_credentials(u.clone(), password.clone().unwrap_or_default());
+        }
+        if url.tls {
+            let tls = cfg.tls.client_config("mqtt")?;
+            opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
+        }
+        let bound = cfg.queue_bound.max(1);
+        let (client, mut connection) = Client::new(opts, bound);
+        connection
+            .eventloop
+            .network_options
+            .set_connection_timeout(CONNECT_TIMEOUT_S);
+        let shared = Arc::new(Shared {
+            counters: Counters::default(),
+            wake: (Mutex::new(()), Condvar::new()),
+            last_error: Mutex::new(None),
+        });
+        let online = status_payload(&cfg.sensor, "online");
+        // The first connection, before any frame: wrong credentials or CA stop the run here.
+        let deadline = Instant::now() + cfg.first_connect_timeout;
+        let c = &shared.counters;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match connection.recv_timeout(left) {
+                Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                    c.connects.fetch_add(1, Ordering::Relaxed);
+                    c.connected.store(true, Ordering::Relaxed);
+                    break;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    let (fatal, why) = classify(&e);
+                    if fatal {
+                        return Err(OutputError::MqttConnect {
+                            url: shown,
+                            reason: why,
+                        });
+                    }
+                    c.connect_failures.fetch_add(1, Ordering::Relaxed);
+                    *shared.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let publisher_client = client.clone();
         let worker = Worker {
+            client: client.clone(),
             shared: shared.clone(),
-            url: parsed,
-            client_id,
+            status_topic: status_topic.clone(),
+            online: online.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("droneid-mqtt".into())
-            .spawn(move || worker.run())
+            .spawn(move || worker.run(connection))
             .map_err(|e| OutputError::Mqtt(format!("cannot start thread: {e}")))?;
-        Ok(Self {
+        let p = Self {
+            client: publisher_client,
             shared,
             prefix,
+            status_topic,
+            sensor: cfg.sensor.clone(),
             thread: Some(thread),
             drain_timeout: Duration::from_secs(3),
-        })
+        };
+        if p.shared.counters.connected.load(Ordering::Relaxed) {
+            p.publish_retained(&p.status_topic.clone(), &online);
+        }
+        Ok(p)
+    }
+
+    /// The reason of the last failed connection attempt, when there was one.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// How long [`FrameSink::finish`] waits for the queue to drain and the broker to
@@ -276,54 +542,70 @@ impl MqttPublisher {
         &self.prefix
     }
 
-    /// Queues one message (QoS 1). Never blocks; returns false (and counts a drop) when the
-    /// queue is full or the publisher has been shut down.
+    /// Queues one message (QoS 1, not retained). Never blocks; returns false (and counts a
+    /// drop) when the queue is full or the publisher has been shut down.
     pub fn publish(&self, topic: &str, payload: &[u8]) -> bool {
+        self.enqueue(topic, payload, false)
+    }
+
+    /// Queues one retained message (QoS 1); as [`publish`](Self::publish) otherwise.
+    pub fn publish_retained(&self, topic: &str, payload: &[u8]) -> bool {
+        self.enqueue(topic, payload, true)
+    }
+
+    fn enqueue(&self, topic: &str, payload: &[u8], retain: bool) -> bool {
         let c = &self.shared.counters;
         c.published.fetch_add(1, Ordering::Relaxed);
-        let mut q = self.shared.lock();
-        if q.messages.len() >= self.shared.bound || q.shutdown.is_some() {
-            drop(q);
+        let ok = !c.stop.load(Ordering::Relaxed)
+            && self
+                .client
+                .try_publish(topic, QoS::AtLeastOnce, retain, payload.to_vec())
+                .is_ok();
+        if !ok {
             c.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
         }
-        q.messages.push_back(Message {
-            topic: topic.to_string(),
-            payload: payload.to_vec(),
-        });
-        drop(q);
-        self.shared.wake.notify_one();
-        true
+        ok
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> MqttStats {
         let c = &self.shared.counters;
+        let acked = c.acked.load(Ordering::Relaxed);
         MqttStats {
             published: c.published.load(Ordering::Relaxed),
             sent: c.sent.load(Ordering::Relaxed),
-            acked: c.acked.load(Ordering::Relaxed),
+            acked,
             dropped: c.dropped.load(Ordering::Relaxed),
             unsent: c.unsent.load(Ordering::Relaxed),
-            reconnects: c.reconnects.load(Ordering::Relaxed),
+            reconnects: c.connects.load(Ordering::Relaxed).saturating_sub(1),
             connect_failures: c.connect_failures.load(Ordering::Relaxed),
-            queued: self.shared.lock().messages.len() as u64,
+            queued: c.accepted().saturating_sub(acked),
             connected: c.connected.load(Ordering::Relaxed),
         }
     }
 
-    /// Stops the thread: waits up to `timeout` for queued messages to be sent and acknowledged,
-    /// then disconnects. Returns the final counters. Later calls return at once.
+    /// Stops: publishes the sensor's `offline` status, waits up to `timeout` for everything
+    /// queued to be acknowledged, then disconnects. Returns the final counters. Later calls
+    /// return at once.
     pub fn shutdown(&mut self, timeout: Duration) -> MqttStats {
-        {
-            let mut q = self.shared.lock();
-            let deadline = Instant::now() + timeout;
-            q.shutdown = Some(q.shutdown.map_or(deadline, |d| d.min(deadline)));
+        let Some(thread) = self.thread.take() else {
+            return self.stats();
+        };
+        let c = &self.shared.counters;
+        let offline = status_payload(&self.sensor, "offline");
+        self.publish_retained(&self.status_topic.clone(), &offline);
+        let deadline = Instant::now() + timeout;
+        while c.acked.load(Ordering::Relaxed) < c.accepted() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
-        self.shared.wake.notify_all();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        c.stop.store(true, Ordering::Relaxed);
+        let _ = self.client.try_disconnect();
+        self.shared.wake.1.notify_all();
+        // The thread ends after the DISCONNECT, or after its current connection attempt.
+        let _ = thread.join();
+        let left = c.accepted().saturating_sub(c.acked.load(Ordering::Relaxed));
+        c.unsent.store(left, Ordering::Relaxed);
+        c.connected.store(false, Ordering::Relaxed);
         self.stats()
     }
 
@@ -332,9 +614,9 @@ impl MqttPublisher {
     }
 }
 
-/// A serial usable as one topic level.
-fn topic_level(serial: &str) -> String {
-    let s: String = serial
+/// An id usable as one topic level.
+pub(crate) fn topic_level(id: &str) -> String {
+    let s: String = id
         .chars()
         .map(|c| {
             if matches!(c, '+' | '#' | '/' | '\0') {
@@ -351,42 +633,131 @@ fn topic_level(serial: &str) -> String {
     }
 }
 
-fn opt(v: f64) -> Value {
-    if v.is_finite() {
-        json!(v)
+/// The drone a frame is about, as a topic level / uid part: the serial number of a CRC-valid
+/// frame, or `session:<hex>` for an encrypted record (a frame JSON with `"encrypted": true`
+/// and `session_id`). `None` for frames that name no drone.
+pub fn drone_key(json: &Map<String, Value>) -> Option<String> {
+    if json.get("crc24_ok") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    if json.get("encrypted") == Some(&Value::Bool(true)) {
+        return json
+            .get("session_id")
+            .and_then(Value::as_str)
+            .map(|s| format!("session:{s}"));
+    }
+    json.get("serial_number")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The retained per-drone state of a frame (`None` for frames that carry no state: identity
+/// records, CRC16 failures, frames without a drone).
+///
+/// Keys: `drone` (the serial or `session:<hex>`), `sensor_id`, `received_unix_ms` (wall
+/// clock of the sensor), `time_s`, `snr_db`, `center_freq_hz`, and, as the frame has them,
+/// `serial_number`, `product_name`, `sequence_number`, `gps_time_ms`, `drone_lat_deg`,
+/// `drone_lon_deg`, `altitude_m`, `height_m`, `speed_mps`, `course_deg`, `v_up_mps`,
+/// `yaw_deg`, `pilot_lat_deg`, `pilot_lon_deg`, `home_lat_deg`, `home_lon_deg`,
+/// `drone_distance_m`, `drone_bearing_deg`, `pilot_distance_m`, `pilot_bearing_deg`,
+/// `encrypted`, `packet_marker`, `session_id`. Positions without a fix (0/0) are left out.
+pub fn state_json(json: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let key = drone_key(json)?;
+    let encrypted = json.get("encrypted") == Some(&Value::Bool(true));
+    if !encrypted
+        && (json.get("crc16_ok") != Some(&Value::Bool(true))
+            || json.get("msg_type") != Some(&json!(0x10)))
+    {
+        return None;
+    }
+    let mut s = Map::new();
+    s.insert("drone".into(), key.into());
+    for k in [
+        "sensor_id",
+        "serial_number",
+        "product_name",
+        "sequence_number",
+        "gps_time_ms",
+        "time_s",
+        "snr_db",
+        "center_freq_hz",
+        "yaw_deg",
+        "v_up_mps",
+        "drone_distance_m",
+        "drone_bearing_deg",
+        "pilot_distance_m",
+        "pilot_bearing_deg",
+        "encrypted",
+        "packet_marker",
+        "session_id",
+    ] {
+        if let Some(v) = json.get(k) {
+            s.insert(k.into(), v.clone());
+        }
+    }
+    s.insert("received_unix_ms".into(), unix_ms().into());
+    if let Some((lat, lon)) = json_position(json, "drone_lat_deg", "drone_lon_deg") {
+        s.insert("drone_lat_deg".into(), lat.into());
+        s.insert("drone_lon_deg".into(), lon.into());
+    }
+    for (from, to) in [("altitude_raw", "altitude_m"), ("height_raw", "height_m")] {
+        if let Some(v) = json.get(from).and_then(Value::as_f64) {
+            s.insert(to.into(), v.into());
+        }
+    }
+    if let (Some(vn), Some(ve)) = (
+        json.get("v_north_mps").and_then(Value::as_f64),
+        json.get("v_east_mps").and_then(Value::as_f64),
+    ) {
+        s.insert("speed_mps".into(), round2(vn.hypot(ve)).into());
+        s.insert("course_deg".into(), round2(course_deg(vn, ve)).into());
+    }
+    for (name, lat, lon) in [
+        ("pilot", "app_lat_deg", "app_lon_deg"),
+        ("home", "home_lat_deg", "home_lon_deg"),
+    ] {
+        if let Some((la, lo)) = json_position(json, lat, lon) {
+            s.insert(format!("{name}_lat_deg"), la.into());
+            s.insert(format!("{name}_lon_deg"), lo.into());
+        }
+    }
+    Some(s)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Course over ground from velocity components, degrees clockwise from true north, 0..360.
+pub fn course_deg(v_north_mps: f64, v_east_mps: f64) -> f64 {
+    if v_north_mps == 0.0 && v_east_mps == 0.0 {
+        return 0.0;
+    }
+    let c = v_east_mps.atan2(v_north_mps).to_degrees().rem_euclid(360.0);
+    if c >= 360.0 {
+        0.0
     } else {
-        Value::Null
+        c
     }
 }
 
 impl FrameSink for MqttPublisher {
-    /// Queues the frame's JSON line on `P/frames`, and a position update on
-    /// `P/drones/<serial>/position` for CRC16-valid telemetry with a position. Never blocks.
     fn frame(&mut self, frame: &Frame) -> Result<(), OutputError> {
-        let line = Value::Object(frame.to_json()).to_string();
+        let mut json = frame.to_json();
+        self.sensor.annotate(&mut json);
+        self.frame_json(frame, &json)
+    }
+
+    /// Queues the frame's JSON on `P/frames` and, for a frame with drone state, the retained
+    /// `P/drones/<id>/state`. Never blocks.
+    fn frame_json(&mut self, _frame: &Frame, json: &Map<String, Value>) -> Result<(), OutputError> {
+        let line = Value::Object(json.clone()).to_string();
         self.publish(&self.topic("frames"), line.as_bytes());
-        if let Some((serial, r)) = TrackRow::from_frame(frame) {
-            let v = json!({
-                "serial_number": serial,
-                "time_s": r.time_s,
-                "start_sample": r.start_sample,
-                "sequence_number": r.sequence_number,
-                "lat_deg": r.lat_deg,
-                "lon_deg": r.lon_deg,
-                "height_m": r.height_m,
-                "altitude_m": r.altitude_m,
-                "speed_mps": r.speed_mps,
-                "v_up_mps": r.v_up_mps,
-                "yaw_deg": r.yaw_deg,
-                "pilot_lat_deg": opt(r.pilot_lat_deg),
-                "pilot_lon_deg": opt(r.pilot_lon_deg),
-                "home_lat_deg": opt(r.home_lat_deg),
-                "home_lon_deg": opt(r.home_lon_deg),
-                "gps_time_ms": r.gps_time_ms,
-                "snr_db": opt(r.snr_db as f64),
-            });
-            let topic = self.topic(&format!("drones/{}/position", topic_level(serial)));
-            self.publish(&topic, v.to_string().as_bytes());
+        if let Some(state) = state_json(json) {
+            let key = drone_key(json).unwrap_or_default();
+            let topic = self.topic(&format!("drones/{}/state", topic_level(&key)));
+            self.publish_retained(&topic, Value::Object(state).to_string().as_bytes());
         }
         Ok(())
     }
@@ -402,6 +773,7 @@ impl FrameSink for MqttPublisher {
         for d in &tracks.drones {
             let v = json!({
                 "serial_number": d.serial_number,
+                "sensor_id": self.sensor.id,
                 "product_type": d.product_type,
                 "product_name": d.product_name,
                 "first_seen_s": d.first_seen_s,
@@ -428,7 +800,11 @@ impl FrameSink for MqttPublisher {
     }
 
     fn summary(&self) -> String {
-        self.stats().to_string()
+        let s = self.stats();
+        match self.last_error() {
+            Some(e) if s.connect_failures > 0 => format!("{s} (last: {e})"),
+            _ => s.to_string(),
+        }
     }
 }
 
@@ -441,306 +817,77 @@ impl Drop for MqttPublisher {
     }
 }
 
-/// The publisher thread's state.
+/// The thread that drives rumqttc's event loop.
 struct Worker {
+    client: Client,
     shared: Arc<Shared>,
-    url: MqttUrl,
-    client_id: String,
-}
-
-/// One outstanding QoS 1 message.
-struct InFlight {
-    id: u16,
-    msg: Message,
-}
-
-enum SessionEnd {
-    /// Shutdown finished (or its deadline passed).
-    Done,
-    /// The connection failed; reconnect.
-    Lost,
+    status_topic: String,
+    online: Vec<u8>,
 }
 
 impl Worker {
-    fn run(self) {
+    fn run(self, mut connection: Connection) {
         let c = &self.shared.counters;
-        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
-        let mut next_id: u16 = 1;
         let mut backoff = BACKOFF_MIN;
-        let mut connects = 0u64;
         loop {
-            if self.shutdown_due(&in_flight) {
-                break;
-            }
-            match self.open() {
-                Ok(stream) => {
-                    connects += 1;
-                    if connects > 1 {
-                        c.reconnects.fetch_add(1, Ordering::Relaxed);
-                    }
+            match connection.recv() {
+                Err(_) => break, // every client handle is gone
+                Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
                     c.connected.store(true, Ordering::Relaxed);
                     backoff = BACKOFF_MIN;
-                    let end = self.session(stream, &mut in_flight, &mut next_id);
-                    c.connected.store(false, Ordering::Relaxed);
-                    if let SessionEnd::Done = end {
-                        break;
+                    if c.connects.fetch_add(1, Ordering::Relaxed) > 0
+                        && !c.stop.load(Ordering::Relaxed)
+                    {
+                        // A new connection: say again that the sensor is online.
+                        c.published.fetch_add(1, Ordering::Relaxed);
+                        if self
+                            .client
+                            .try_publish(
+                                self.status_topic.clone(),
+                                QoS::AtLeastOnce,
+                                true,
+                                self.online.clone(),
+                            )
+                            .is_err()
+                        {
+                            c.dropped.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
-                Err(_) => {
-                    c.connect_failures.fetch_add(1, Ordering::Relaxed);
-                    // Sleep, waking early at shutdown.
-                    let q = self.shared.lock();
-                    let wait = match q.shutdown {
-                        Some(d) => backoff.min(d.saturating_duration_since(Instant::now())),
-                        None => backoff,
-                    };
-                    let _ = self.shared.wake.wait_timeout(q, wait);
+                Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => {
+                    c.acked.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Ok(Event::Outgoing(Outgoing::Publish(_)))) => {
+                    c.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    let was = c.connected.swap(false, Ordering::Relaxed);
+                    if c.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if !was {
+                        c.connect_failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    *self
+                        .shared
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(classify(&e).1);
+                    // Back off, waking early at shutdown.
+                    let (m, cv) = &self.shared.wake;
+                    let g = m.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = cv.wait_timeout_while(g, backoff, |_| !c.stop.load(Ordering::Relaxed));
+                    if c.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }
             }
         }
-        let left = self.shared.lock().messages.len() + in_flight.len();
-        c.unsent.fetch_add(left as u64, Ordering::Relaxed);
+        c.connected.store(false, Ordering::Relaxed);
     }
-
-    /// Shutdown asked and either everything is sent or the deadline has passed.
-    fn shutdown_due(&self, in_flight: &VecDeque<InFlight>) -> bool {
-        let q = self.shared.lock();
-        match q.shutdown {
-            None => false,
-            Some(d) => (q.messages.is_empty() && in_flight.is_empty()) || Instant::now() >= d,
-        }
-    }
-
-    /// TCP connect + CONNECT/CONNACK.
-    fn open(&self) -> std::io::Result<TcpStream> {
-        let addrs = (self.url.host.as_str(), self.url.port).to_socket_addrs()?;
-        let mut last = std::io::Error::new(ErrorKind::NotFound, "no address");
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
-                Ok(mut s) => {
-                    s.set_nodelay(true)?;
-                    s.set_read_timeout(Some(CONNECT_TIMEOUT))?;
-                    s.set_write_timeout(Some(CONNECT_TIMEOUT))?;
-                    s.write_all(&connect_packet(
-                        &self.client_id,
-                        self.url.username.as_deref(),
-                        self.url.password.as_deref(),
-                    ))?;
-                    let mut ack = [0u8; 4];
-                    s.read_exact(&mut ack)?;
-                    if ack[0] != 0x20 || ack[1] != 2 {
-                        return Err(std::io::Error::new(ErrorKind::InvalidData, "no CONNACK"));
-                    }
-                    if ack[3] != 0 {
-                        return Err(std::io::Error::new(
-                            ErrorKind::ConnectionRefused,
-                            format!("CONNACK return code {}", ack[3]),
-                        ));
-                    }
-                    s.set_read_timeout(Some(POLL))?;
-                    return Ok(s);
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
-    }
-
-    /// One connection: re-send what is in flight, then send, read acks and ping until the
-    /// connection fails or shutdown completes.
-    fn session(
-        &self,
-        mut s: TcpStream,
-        in_flight: &mut VecDeque<InFlight>,
-        next_id: &mut u16,
-    ) -> SessionEnd {
-        let c = &self.shared.counters;
-        let keep_alive = Duration::from_secs(KEEP_ALIVE_S as u64);
-        let mut last_write = Instant::now();
-        let mut last_read = Instant::now();
-        let mut ping_out = false;
-        let mut rx: Vec<u8> = Vec::with_capacity(256);
-        let mut buf = [0u8; 1024];
-        let mut out: Vec<u8> = Vec::with_capacity(1024);
-        for f in in_flight.iter() {
-            out.clear();
-            publish_packet(&mut out, &f.msg, f.id, true);
-            if s.write_all(&out).is_err() {
-                return SessionEnd::Lost;
-            }
-        }
-        loop {
-            // 1. Take new messages while the window allows.
-            let mut batch = Vec::new();
-            {
-                let mut q = self.shared.lock();
-                if q.messages.is_empty() && in_flight.is_empty() {
-                    if q.shutdown.is_some() {
-                        let _ = s.write_all(&[0xE0, 0x00]); // DISCONNECT
-                        return SessionEnd::Done;
-                    }
-                    q = self
-                        .shared
-                        .wake
-                        .wait_timeout(q, Duration::from_millis(100))
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|p| p.into_inner().0);
-                }
-                if q.shutdown.is_some_and(|d| Instant::now() >= d) {
-                    return SessionEnd::Done;
-                }
-                while in_flight.len() + batch.len() < MAX_IN_FLIGHT {
-                    match q.messages.pop_front() {
-                        Some(m) => batch.push(m),
-                        None => break,
-                    }
-                }
-            }
-            out.clear();
-            for msg in batch {
-                let id = *next_id;
-                *next_id = next_id.checked_add(1).unwrap_or(1);
-                publish_packet(&mut out, &msg, id, false);
-                in_flight.push_back(InFlight { id, msg });
-            }
-            if !out.is_empty() {
-                if s.write_all(&out).is_err() {
-                    return SessionEnd::Lost;
-                }
-                // Counted once the bytes are on their way.
-                c.sent.fetch_add(count_new(&out), Ordering::Relaxed);
-                last_write = Instant::now();
-            }
-            // 2. Keep-alive.
-            if last_write.elapsed() >= keep_alive / 2 && !ping_out {
-                if s.write_all(&[0xC0, 0x00]).is_err() {
-                    return SessionEnd::Lost;
-                }
-                ping_out = true;
-                last_write = Instant::now();
-            }
-            if last_read.elapsed() >= keep_alive + keep_alive / 2 {
-                return SessionEnd::Lost; // broker silent for too long
-            }
-            // 3. Read acknowledgements (POLL timeout).
-            match s.read(&mut buf) {
-                Ok(0) => return SessionEnd::Lost,
-                Ok(n) => {
-                    rx.extend_from_slice(&buf[..n]);
-                    last_read = Instant::now();
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return SessionEnd::Lost,
-            }
-            while let Some((kind, body, used)) = next_packet(&rx) {
-                match kind >> 4 {
-                    4 if body.len() >= 2 => {
-                        let id = u16::from_be_bytes([body[0], body[1]]);
-                        if let Some(pos) = in_flight.iter().position(|f| f.id == id) {
-                            in_flight.remove(pos);
-                            c.acked.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    13 => ping_out = false,
-                    _ => {}
-                }
-                rx.drain(..used);
-            }
-        }
-    }
-}
-
-/// PUBLISH packets (first transmissions) in a buffer built by [`publish_packet`].
-fn count_new(out: &[u8]) -> u64 {
-    let mut n = 0;
-    let mut rest = out;
-    while let Some((kind, _, used)) = next_packet(rest) {
-        if kind & 0xF8 == 0x30 {
-            n += 1;
-        }
-        rest = &rest[used..];
-    }
-    n
-}
-
-/// One complete packet at the start of `buf`: (first byte, body, bytes used).
-fn next_packet(buf: &[u8]) -> Option<(u8, &[u8], usize)> {
-    let first = *buf.first()?;
-    let mut len = 0usize;
-    let mut mult = 1usize;
-    let mut i = 1;
-    loop {
-        let b = *buf.get(i)?;
-        len += (b & 0x7F) as usize * mult;
-        i += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-        mult *= 128;
-        if i > 4 {
-            return None; // malformed; the connection will time out
-        }
-    }
-    let end = i.checked_add(len)?;
-    (buf.len() >= end).then(|| (first, &buf[i..end], end))
-}
-
-fn put_len(out: &mut Vec<u8>, mut len: usize) {
-    loop {
-        let mut b = (len % 128) as u8;
-        len /= 128;
-        if len > 0 {
-            b |= 0x80;
-        }
-        out.push(b);
-        if len == 0 {
-            break;
-        }
-    }
-}
-
-fn put_str(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len().min(u16::MAX as usize);
-    out.extend_from_slice(&(n as u16).to_be_bytes());
-    out.extend_from_slice(&s[..n]);
-}
-
-fn connect_packet(client_id: &str, user: Option<&str>, password: Option<&str>) -> Vec<u8> {
-    let mut body = Vec::new();
-    put_str(&mut body, b"MQTT");
-    body.push(4); // protocol level 3.1.1
-    let mut flags = 0x02; // clean session
-    if user.is_some() {
-        flags |= 0x80;
-        if password.is_some() {
-            flags |= 0x40;
-        }
-    }
-    body.push(flags);
-    body.extend_from_slice(&KEEP_ALIVE_S.to_be_bytes());
-    put_str(&mut body, client_id.as_bytes());
-    if let Some(u) = user {
-        put_str(&mut body, u.as_bytes());
-        if let Some(p) = password {
-            put_str(&mut body, p.as_bytes());
-        }
-    }
-    let mut out = vec![0x10];
-    put_len(&mut out, body.len());
-    out.extend_from_slice(&body);
-    out
-}
-
-/// Appends a QoS 1 PUBLISH.
-fn publish_packet(out: &mut Vec<u8>, msg: &Message, id: u16, dup: bool) {
-    let topic = msg.topic.as_bytes();
-    out.push(if dup { 0x3A } else { 0x32 });
-    put_len(out, 2 + topic.len() + 2 + msg.payload.len());
-    put_str(out, topic);
-    out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&msg.payload);
 }
 
 #[cfg(test)]
@@ -748,51 +895,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls() {
-        let u = MqttUrl::parse("mqtt://localhost:1884").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("localhost", 1884));
-        let u = MqttUrl::parse("mqtt://broker.example/").unwrap();
-        assert_eq!((u.host.as_str(), u.port), ("broker.example", 1883));
-        let u = MqttUrl::parse("tcp://me:secret@[::1]:2000").unwrap();
-        assert_eq!(u.host, "::1");
-        assert_eq!(u.port, 2000);
-        assert_eq!(u.username.as_deref(), Some("me"));
-        assert_eq!(u.password.as_deref(), Some("secret"));
+    fn urls_parse_and_passwords_are_redacted() {
+        let u = MqttUrl::parse("mqtts://bob:s3cret@broker.example:18883").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.tls),
+            ("broker.example", 18883, true)
+        );
+        assert_eq!(u.password.as_deref(), Some("s3cret"));
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert_eq!(MqttUrl::parse("mqtt://h").unwrap().port, 1883);
+        assert_eq!(MqttUrl::parse("mqtts://h").unwrap().port, 8883);
+        assert_eq!(MqttUrl::parse("mqtt://[::1]:99").unwrap().host, "::1");
         for bad in [
-            "localhost:1883",
-            "http://x",
-            "mqtts://x",
+            "h",
+            "http://h",
             "mqtt://",
-            "mqtt://x:0",
-            "mqtt://x:99999",
-            "mqtt://x:port",
-            "mqtt://x/topic",
+            "mqtt://h:0",
+            "mqtt://h:x",
+            "mqtt://h/a",
         ] {
-            let e = MqttUrl::parse(bad).unwrap_err();
-            assert!(e.to_string().contains(bad), "{e}");
+            assert!(MqttUrl::parse(bad).is_err(), "{bad}");
         }
+        let e = MqttUrl::parse("mqtt://bob:s3cret@h:x")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret") && e.contains("bob:***@h:x"), "{e}");
+        assert_eq!(redact_url("mqtt://h:1"), "mqtt://h:1");
+        assert_eq!(redact_url("mqtt://u@h"), "mqtt://u@h");
     }
 
     #[test]
-    fn packets_round_trip() {
-        let mut out = Vec::new();
-        let msg = Message {
-            topic: "a/b".into(),
-            payload: vec![7; 300],
-        };
-        publish_packet(&mut out, &msg, 0x1234, false);
-        // Remaining length 2 + 3 + 2 + 300 = 307 = 0xB3 0x02 as a varint.
-        assert_eq!(&out[..3], &[0x32, 0xB3, 0x02]);
-        let (kind, body, used) = next_packet(&out).unwrap();
-        assert_eq!((kind, used), (0x32, out.len()));
-        assert_eq!(&body[..5], &[0, 3, b'a', b'/', b'b']);
-        assert_eq!(&body[5..7], &[0x12, 0x34]);
-        assert_eq!(count_new(&out), 1);
-        assert!(next_packet(&out[..out.len() - 1]).is_none());
-        let c = connect_packet("id", Some("u"), Some("p"));
-        assert_eq!(c[0], 0x10);
-        assert_eq!(c[1] as usize, c.len() - 2);
-        assert_eq!(&c[2..9], &[0, 4, b'M', b'Q', b'T', b'T', 4]);
-        assert_eq!(c[9], 0xC2);
+    fn courses_point_where_the_velocity_does() {
+        assert_eq!(course_deg(1.0, 0.0), 0.0);
+        assert!((course_deg(0.0, 1.0) - 90.0).abs() < 1e-12);
+        assert!((course_deg(-1.0, 0.0) - 180.0).abs() < 1e-12);
+        assert!((course_deg(0.0, -1.0) - 270.0).abs() < 1e-12);
+        assert!((course_deg(1.0, -1.0) - 315.0).abs() < 1e-12);
+        assert_eq!(course_deg(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn encrypted_frames_are_keyed_by_session_and_carry_no_position() {
+        let mut m = Map::new();
+        m.insert("crc24_ok".into(), true.into());
+        m.insert("encrypted".into(), true.into());
+        m.insert("session_id".into(), "0a1b2c3d".into());
+        m.insert("packet_marker".into(), "CRYP".into());
+        assert_eq!(drone_key(&m).as_deref(), Some("session:0a1b2c3d"));
+        let s = state_json(&m).unwrap();
+        assert_eq!(s["drone"], "session:0a1b2c3d");
+        assert!(!s.keys().any(|k| k.contains("lat") || k.contains("lon")));
+        m.insert("crc24_ok".into(), false.into());
+        assert!(drone_key(&m).is_none());
     }
 }
