@@ -4,9 +4,11 @@
 set -euo pipefail
 
 # hdf5: --hdf5 output (libhdf5-dev) and h5dump in tests (hdf5-tools); mosquitto: the MQTT broker
-# and mosquitto_sub used by the MQTT tests; soapysdr: `droneid live` and the replay module.
+# and mosquitto_sub used by the MQTT tests; soapysdr: `droneid live` and the replay module;
+# openssl: the tests' throw-away CA and certificates (MQTT over TLS, CoT over TLS);
+# python3-venv: target/pyenv with takproto, which the CoT tests use to read our events as TAK does.
 PACKAGES=(build-essential pkg-config cmake libhdf5-dev hdf5-tools mosquitto mosquitto-clients
-  libsoapysdr-dev soapysdr-tools)
+  libsoapysdr-dev soapysdr-tools openssl python3 python3-venv)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,3 +36,12 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cmake -S "$REPO/scripts/soapy-replay" -B "$REPO/target/soapy/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$REPO/target/soapy/build" >/dev/null
 echo "setup.sh: SoapySDR replay module in target/soapy/"
+
+# takproto (PyPI): the TAK ecosystem's CoT XML -> protobuf converter; the CoT tests feed our events
+# through it (crates/outputs/tests/tak/check_cot.py). In its own venv, never the system Python.
+if [ ! -x "$REPO/target/pyenv/bin/python3" ] || ! "$REPO/target/pyenv/bin/python3" -c "import takproto" 2>/dev/null; then
+  python3 -m venv "$REPO/target/pyenv"
+  "$REPO/target/pyenv/bin/pip" install -q takproto==3.0.1 \
+    || echo "setup.sh: warning: pip could not install takproto; the CoT takproto test will say it skipped" >&2
+fi
+echo "setup.sh: takproto in target/pyenv"
