@@ -1,6 +1,6 @@
 //! End-to-end receiver benches on synthetic captures (generated outside the timed loops).
 //!
-//! * `pipeline/decode/15m36`, `pipeline/decode/61m44`: a fresh [`Receiver`] over a 0.5 s capture
+//! * `pipeline/decode/15m36`, `pipeline/decode/61m44`: a fresh single-threaded engine ([`StreamDecoder`]) over a 0.5 s capture
 //!   with two drones on random channels, one burst each per ~100 ms at 10 dB in-band SNR, pushed in
 //!   1<<18-sample blocks. Throughput is in input samples.
 //! * `receiver/burst/15m36`: one burst alone in a 12 ms capture (9 ms of noise first, so the
@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use droneid_core::{BurstFormat, Complex32};
-use droneid_receiver::{Receiver, ReceiverConfig};
+use droneid_engine::{EngineConfig, StreamDecoder};
+use droneid_receiver::ReceiverConfig;
 use droneid_synth::{render_to_vec, BurstSpec, CaptureSpec, Scenario};
 
 /// Block length pushed to the receiver.
@@ -46,8 +47,13 @@ fn capture(fs: f64) -> (Vec<Complex32>, usize) {
     (samples, truth.len())
 }
 
+/// A fresh single-threaded engine for `fs`.
+fn new_decoder(fs: f64) -> StreamDecoder {
+    StreamDecoder::new(&EngineConfig::new(ReceiverConfig::new(fs))).expect("engine")
+}
+
 /// Decodes `samples` with `rx`; returns the number of CRC-valid frames.
-fn run(rx: &mut Receiver, samples: &[Complex32]) -> usize {
+fn run(rx: &mut StreamDecoder, samples: &[Complex32]) -> usize {
     let mut n = 0usize;
     for chunk in samples.chunks(BLOCK) {
         rx.push(chunk, &mut |f| n += usize::from(f.crc24_ok));
@@ -62,13 +68,13 @@ fn pipeline(c: &mut Criterion) {
     for (name, fs) in [("15m36", 15.36e6), ("61m44", 61.44e6)] {
         let (samples, bursts) = capture(fs);
         // Sanity check outside the timed loop: every burst decodes.
-        let mut rx = Receiver::new(&ReceiverConfig::new(fs)).expect("receiver");
+        let mut rx = new_decoder(fs);
         let found = run(&mut rx, &samples);
         assert_eq!(found, bursts, "{name}: decoded {found} of {bursts} bursts");
         g.throughput(Throughput::Elements(samples.len() as u64));
         g.bench_function(name, |b| {
             b.iter_batched_ref(
-                || Receiver::new(&ReceiverConfig::new(fs)).expect("receiver"),
+                || new_decoder(fs),
                 |rx| black_box(run(rx, black_box(&samples))),
                 BatchSize::PerIteration,
             )
@@ -97,7 +103,7 @@ fn burst(c: &mut Criterion) {
         seed: 11,
     };
     let (samples, _) = render_to_vec(&spec);
-    let mut rx = Receiver::new(&ReceiverConfig::new(fs)).expect("receiver");
+    let mut rx = new_decoder(fs);
     assert_eq!(run(&mut rx, &samples), 1, "the burst decodes");
 
     let mut g = c.benchmark_group("receiver/burst");
@@ -105,7 +111,7 @@ fn burst(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(3));
     g.bench_function("15m36", |bch| {
         bch.iter_batched_ref(
-            || Receiver::new(&ReceiverConfig::new(fs)).expect("receiver"),
+            || new_decoder(fs),
             |rx| black_box(run(rx, black_box(&samples))),
             BatchSize::PerIteration,
         )

@@ -1,5 +1,5 @@
 //! Arbitrary bytes as cf32 / ci8 / ci16 samples at 15.36 MS/s, read through `droneid-io`
-//! (`SampleSource`) and pushed through `droneid_receiver::Receiver` (detector, demodulator,
+//! (`SampleSource`) and pushed through the single-threaded engine, `droneid_engine::StreamDecoder` (detector, demodulator,
 //! turbo decoder): never a panic, and every frame it reports is self-consistent (a CRC24-valid
 //! frame's block passes CRC24A, 8 or 9 symbols, finite numbers, serialisable JSON line).
 //!
@@ -10,7 +10,8 @@
 
 use droneid_core::Complex32;
 use droneid_io::{SampleFormat, SampleSource, SourceInfo};
-use droneid_receiver::{Receiver, ReceiverConfig};
+use droneid_engine::{EngineConfig, StreamDecoder};
+use droneid_receiver::ReceiverConfig;
 use libfuzzer_sys::fuzz_target;
 
 const FS: f64 = 15.36e6;
@@ -58,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
     let mut cfg = ReceiverConfig::new(FS);
     cfg.report_failed = true;
     cfg.max_iterations = 4;
-    let mut rx = Receiver::new(&cfg).expect("receiver");
+    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).expect("engine");
     let mut frames = Vec::new();
     for chunk in samples.chunks(20_000) {
         rx.push(chunk, &mut |f| frames.push(f));

@@ -4,10 +4,11 @@
 //! stable toolchain, so CI replays them on every build.
 
 use droneid_core::Complex32;
+use droneid_engine::{EngineConfig, StreamDecoder};
 use droneid_fec::{BlockDecoder, DecoderConfig, BLOCK_BYTES, E};
 use droneid_io::{parse_sigmf_meta, SampleFormat, SampleSource, SourceInfo};
 use droneid_payload::{block_crc24_ok, parse_block, parse_bytes, FILLER_END};
-use droneid_receiver::{Receiver, ReceiverConfig};
+use droneid_receiver::ReceiverConfig;
 use std::path::Path;
 
 /// `fec_decode`: the LLR words of the fuzz input, repeated to fill the 7200 LLRs.
@@ -161,7 +162,7 @@ fn decode_bytes(data: &[u8]) {
     let mut cfg = ReceiverConfig::new(15.36e6);
     cfg.report_failed = true;
     cfg.max_iterations = 4;
-    let mut rx = Receiver::new(&cfg).unwrap();
+    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).unwrap();
     let mut frames = Vec::new();
     for chunk in samples.chunks(20_000) {
         rx.push(chunk, &mut |f| frames.push(f));

@@ -1,22 +1,20 @@
 //! `droneid plot`: a spectrogram PNG of a recording with every decoded burst boxed, and a
 //! constellation PNG per decoded burst.
 //!
-//! Two passes over the input (so it must be a file, not stdin): the first runs the
-//! [`Receiver`] (CRC24 failures included) and fills the [`Spectrogram`] (bounded memory: it
-//! averages over time for long captures); the second re-demodulates each burst found with a
-//! [`BurstReceiver`] to get its equalised data symbols.
+//! One pass over the input: the engine's single-threaded [`StreamDecoder`] decodes every burst
+//! (CRC24 failures included) and hands over each frame's equalised data symbols, while the
+//! [`Spectrogram`] fills (bounded memory: it averages over time for long captures).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
+use droneid_engine::{EngineConfig, StreamDecoder};
 use droneid_io::SampleSource;
 use droneid_outputs::plot::{render_constellation, render_spectrogram, BurstMark, Spectrogram};
 use droneid_payload::MessageBody;
-use droneid_receiver::{
-    BurstOutcome, BurstReceiver, BurstReceiverConfig, Candidate, Frame, Receiver, ReceiverConfig,
-    SampleHistory,
-};
+use droneid_receiver::{Frame, ReceiverConfig};
 
 use crate::common::{hz, open_recording, rate_hz, CliError};
 
@@ -93,11 +91,11 @@ pub fn run(args: &PlotArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::usage(format!("--out {}: {e}", args.out.display())))?;
 
-    // Pass 1: bursts and the spectrogram.
     let mut cfg = ReceiverConfig::new(fs);
     cfg.center_freq_hz = info.center_freq_hz;
     cfg.report_failed = true;
-    let mut rx = Receiver::new(&cfg).map_err(CliError::usage)?;
+    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).map_err(|e| CliError::usage(e.0))?;
+    rx.keep_constellations();
     let mut spec = Spectrogram::new(
         fs,
         info.center_freq_hz,
@@ -105,6 +103,18 @@ pub fn run(args: &PlotArgs) -> Result<(), CliError> {
         1200,
     );
     let mut frames: Vec<Frame> = Vec::new();
+    // Constellations of the first `max_constellations` frames in time order, by start sample.
+    let mut points: BTreeMap<(i64, usize), Vec<Complex32>> = BTreeMap::new();
+    let max = args.max_constellations;
+    let mut keep = |f: Frame, c: &[Complex32]| {
+        if max > 0 {
+            points.insert((f.start_sample, frames.len()), c.to_vec());
+            if points.len() > max {
+                points.pop_last();
+            }
+        }
+        frames.push(f);
+    };
     let mut block = vec![Complex32::new(0.0, 0.0); BLOCK];
     loop {
         let n = source.read_block(&mut block).map_err(CliError::io)?;
@@ -112,10 +122,9 @@ pub fn run(args: &PlotArgs) -> Result<(), CliError> {
             break;
         }
         spec.push(&block[..n]);
-        rx.push(&block[..n], &mut |f| frames.push(f));
+        rx.push_with_constellations(&block[..n], &mut keep);
     }
-    rx.finish(&mut |f| frames.push(f));
-    frames.sort_by_key(|f| f.start_sample);
+    rx.finish_with_constellations(&mut keep);
     let ok = frames.iter().filter(|f| f.crc24_ok).count();
 
     let burst_len_s = |f: &Frame| {
@@ -146,64 +155,27 @@ pub fn run(args: &PlotArgs) -> Result<(), CliError> {
     render_spectrogram(&spec, &marks, &title, &spec_path).map_err(CliError::io)?;
     eprintln!("droneid plot: wrote {}", spec_path.display());
 
-    // Pass 2: constellations.
-    let wanted: Vec<&Frame> = frames.iter().take(args.max_constellations).collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let mut burst = BurstReceiver::new(&BurstReceiverConfig {
-        sample_rate_hz: fs,
-        center_freq_hz: info.center_freq_hz,
-        max_iterations: cfg.max_iterations,
-        demod: cfg.demod.clone(),
-    })
-    .map_err(CliError::usage)?;
-    let (before, span) = burst.input_span();
-    let mut history = SampleHistory::new(span + 2 * BLOCK);
-    let mut segment = vec![Complex32::new(0.0, 0.0); span];
-    let mut points = Vec::new();
-    let mut source = open(args)?;
-    let mut next = 0;
+    // Constellations, in time order.
     let mut written = 0;
-    let mut at_end = false;
-    while next < wanted.len() {
-        let f = wanted[next];
-        let seg_start = f.start_sample - before;
-        if !at_end && seg_start + span as i64 > history.end() as i64 {
-            let n = source.read_block(&mut block).map_err(CliError::io)?;
-            if n == 0 {
-                at_end = true;
-            }
-            history.push(&block[..n]);
-            continue;
-        }
-        next += 1;
-        history.extract(seg_start, &mut segment);
-        let cand = Candidate {
-            start_sample: f.start_sample,
-            freq_offset_hz: f.freq_offset_hz,
-            score_sigma: 0.0,
-            snr_db_rough: f.snr_db,
-        };
-        if let BurstOutcome::Frame(_) = burst.receive(&segment, seg_start, &cand) {
-            burst.last_constellation(&mut points);
-        } else {
-            points.clear();
-        }
+    for (k, ((_, index), points)) in points.iter().enumerate() {
+        let f = &frames[*index];
+        let n = k + 1;
         let title = format!(
-            "burst {next} at {:.3} ms, {:+.3} MHz: {}, SNR {:.1} dB",
+            "burst {n} at {:.3} ms, {:+.3} MHz: {}, SNR {:.1} dB",
             f.time_s() * 1e3,
             f.freq_offset_hz / 1e6,
             label(f),
             f.snr_db
         );
-        let path = args.out.join(format!("constellation-{next:03}.png"));
-        render_constellation(&points, &title, &path).map_err(CliError::io)?;
+        let path = args.out.join(format!("constellation-{n:03}.png"));
+        render_constellation(points, &title, &path).map_err(CliError::io)?;
         written += 1;
     }
-    eprintln!(
-        "droneid plot: wrote {written} constellation plots in {}",
-        args.out.display()
-    );
+    if written > 0 {
+        eprintln!(
+            "droneid plot: wrote {written} constellation plots in {}",
+            args.out.display()
+        );
+    }
     Ok(())
 }

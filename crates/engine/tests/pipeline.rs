@@ -1,12 +1,13 @@
-//! The pipeline against the single-threaded receiver and the synthesiser's ground truth.
+//! The threaded pipeline against the single-threaded configuration of the same engine
+//! ([`StreamDecoder`]) and both against the synthesiser's ground truth.
 
 mod common;
 
 use std::sync::atomic::Ordering;
 
 use common::VecSource;
-use droneid_engine::{run, EngineConfig, RunControl};
-use droneid_receiver::{Frame, Receiver, ReceiverConfig};
+use droneid_engine::{run, EngineConfig, RunControl, StreamDecoder};
+use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_synth::{render_to_vec, CaptureSpec, Scenario};
 use rand::{Rng, SeedableRng};
 
@@ -47,19 +48,48 @@ fn hopping_capture() -> CaptureSpec {
     spec
 }
 
-fn reference(samples: &[droneid_core::Complex32]) -> Vec<Frame> {
-    let mut rx = Receiver::new(&ReceiverConfig::new(FS)).unwrap();
+/// The single-threaded engine, with other block boundaries than the threaded run (smaller
+/// blocks, odd push sizes): the output must not depend on them.
+fn single_threaded(samples: &[droneid_core::Complex32]) -> (Vec<Frame>, u64) {
+    let mut cfg = EngineConfig::new(ReceiverConfig::new(FS));
+    cfg.block_samples = 50_000;
+    let mut rx = StreamDecoder::new(&cfg).unwrap();
     let mut frames = Vec::new();
-    rx.push(samples, &mut |f| frames.push(f));
+    for chunk in samples.chunks(77_777) {
+        rx.push(chunk, &mut |f| frames.push(f));
+    }
     rx.finish(&mut |f| frames.push(f));
-    frames
+    (frames, rx.stats().samples)
+}
+
+/// Every burst of the truth decoded exactly once, with its block, within 200 samples (3 µs).
+fn assert_matches_truth(
+    frames: &[Frame],
+    spec: &CaptureSpec,
+    truth: &[droneid_synth::TruthRecord],
+) {
+    assert_eq!(frames.len(), truth.len());
+    for t in truth {
+        let b = &spec.bursts[t.burst_index];
+        let hits = frames
+            .iter()
+            .filter(|f| f.block == b.block && (f.start_sample - t.start_sample).abs() < 200)
+            .count();
+        assert_eq!(
+            hits, 1,
+            "burst at {} ({} Hz)",
+            t.start_sample, t.freq_offset_hz
+        );
+    }
 }
 
 #[test]
-fn hopping_drones_every_burst_once_and_same_as_reference_receiver() {
+fn hopping_drones_every_burst_once_threaded_and_single_threaded_alike() {
     let spec = hopping_capture();
     let (samples, truth) = render_to_vec(&spec);
-    let expected = reference(&samples);
+    let (expected, single_samples) = single_threaded(&samples);
+    assert_eq!(single_samples, spec.total_samples);
+    assert_matches_truth(&expected, &spec, &truth);
 
     let cfg = EngineConfig::new(ReceiverConfig::new(FS));
     let control = RunControl::default();
@@ -73,27 +103,14 @@ fn hopping_drones_every_burst_once_and_same_as_reference_receiver() {
     )
     .unwrap();
 
-    // Every burst of the truth decoded exactly once, with its block, within 3 µs.
-    assert_eq!(frames.len(), truth.len(), "{summary:?}");
-    for t in &truth {
-        let b = &spec.bursts[t.burst_index];
-        let hits: Vec<&Frame> = frames
-            .iter()
-            .filter(|f| f.block == b.block && (f.start_sample - t.start_sample).abs() < 200)
-            .collect();
-        assert_eq!(
-            hits.len(),
-            1,
-            "burst at {} ({} Hz)",
-            t.start_sample,
-            t.freq_offset_hz
-        );
-    }
-    // Same frames, in the same order, as the single-threaded receiver.
+    assert_matches_truth(&frames, &spec, &truth);
+    // Same frames, in the same order, as the single-threaded engine.
     assert_eq!(frames.len(), expected.len());
     for (a, b) in frames.iter().zip(&expected) {
         assert_eq!(a.block, b.block);
         assert_eq!(a.start_sample, b.start_sample);
+        assert_eq!(a.freq_offset_hz, b.freq_offset_hz);
+        assert_eq!(a.snr_db, b.snr_db);
     }
     assert_eq!(summary.stats.samples, spec.total_samples);
     assert_eq!(summary.samples_lost, 0);

@@ -2,7 +2,7 @@
 //!
 //! * `pipeline/ring/spsc_u64`: one producer thread pushes `u64`s through a 1024-slot ring to
 //!   a consumer thread (items/s, both sides using the blocking helpers).
-//! * `pipeline/ring/block_roundtrip`: `SampleBlock`s of 4096 samples circulate
+//! * `pipeline/ring/block_roundtrip`: pooled blocks of 4096 samples circulate
 //!   pool → ring → consumer → returner → pool with 8 blocks in flight (blocks/s; the payload
 //!   is not touched, so this is the pure plumbing cost per block).
 //!
@@ -15,7 +15,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use droneid_pipeline::{spsc, BlockPool, SampleBlock};
+use droneid_pipeline::{spsc, Pool};
+
+/// The circulating item.
+#[derive(Debug)]
+struct Block {
+    start_sample: u64,
+    samples: Vec<[f32; 2]>,
+}
 
 const RING_CAPACITY: usize = 1024;
 const POOL_BLOCKS: usize = 8;
@@ -43,8 +50,11 @@ fn spsc_u64(iters: u64) -> Duration {
 
 fn block_roundtrip(iters: u64) -> Duration {
     let stop = Arc::new(AtomicBool::new(false));
-    let (mut pool, mut returner) = BlockPool::new(POOL_BLOCKS, BLOCK_LEN);
-    let (mut tx, mut rx) = spsc::channel::<SampleBlock>(POOL_BLOCKS);
+    let (mut pool, mut returner) = Pool::with_factory(POOL_BLOCKS, || Block {
+        start_sample: 0,
+        samples: vec![[0.0; 2]; BLOCK_LEN],
+    });
+    let (mut tx, mut rx) = spsc::channel::<Block>(POOL_BLOCKS);
     let stop_c = Arc::clone(&stop);
     let consumer = thread::spawn(move || {
         let mut n = 0u64;
@@ -58,7 +68,7 @@ fn block_roundtrip(iters: u64) -> Duration {
     for i in 0..iters {
         let mut block = pool.take_blocking(&stop).unwrap();
         block.start_sample = i * BLOCK_LEN as u64;
-        block.set_len(BLOCK_LEN);
+        block.samples[0][0] = i as f32;
         tx.push_blocking(block, &stop).unwrap();
     }
     drop(tx);

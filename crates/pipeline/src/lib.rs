@@ -1,20 +1,17 @@
-//! Pipeline plumbing for the droneid receiver.
+//! Pipeline plumbing for the droneid engine (`droneid-engine`), which runs its source,
+//! analysis and detection stages on threads joined by these rings.
 //!
-//! The receiver runs as a chain of stages, one OS thread each:
-//! source → channelizer → detector → burst decoder → sinks. Stages are joined by bounded
-//! lock-free SPSC rings ([`ring`]) that carry whole pooled items ([`pool`], [`block`]):
-//! a source takes an empty [`SampleBlock`] from its [`BlockPool`], fills it, pushes it on; the
-//! last stage that reads it gives it back through the pool's [`pool::Returner`]. After start-up
-//! nothing on this path allocates, locks or enters the kernel (the blocking helpers only
-//! sleep when a ring has been empty/full for a while).
+//! * [`ring`] — `spsc::channel(capacity)`: a bounded lock-free single-producer single-consumer
+//!   ring; wait-free push/pop, blocking helpers with back-off ([`backoff`]), per-ring
+//!   [`RingStats`] (pushed, popped, full, dropped, high-water mark).
+//! * [`pool`] — [`Pool<T>`](pool::Pool): items built once by a factory, taken by one stage and
+//!   given back by another through the pool's [`Returner`] (a free ring of the same kind).
 //!
-//! * [`ring`] — `spsc::channel(capacity)`: wait-free push/pop, blocking helpers with back-off,
-//!   per-ring [`ring::RingStats`] (pushed, popped, full, dropped, high-water mark).
-//! * [`pool`] — [`Pool<T>`](pool::Pool) built by a factory; [`BlockPool`] for sample blocks.
-//! * [`block`] — [`SampleBlock`]: fixed-capacity samples plus absolute indices and flags.
-//! * [`stage`] — [`spawn_stage`](stage::spawn_stage), [`Control`](stage::Control),
-//!   [`StageReport`](stage::StageReport), [`StageError`](stage::StageError).
-//! * [`policy`] — [`BackPressure`]: `Block` for files, `DropAndCount` for live radios.
+//! The engine's items are whole blocks (samples plus their power spectra); after start-up nothing
+//! on its per-block path allocates, locks or enters the kernel (the blocking helpers only sleep
+//! when a ring has been empty/full for a while). Back-pressure is the engine's: a file source
+//! waits (`push_blocking`), a live source drops and counts (`push`, then
+//! [`Producer::record_drop`]).
 //!
 //! `unsafe` code lives only in [`ring`]; every other module is `#![forbid(unsafe_code)]`.
 //!
@@ -34,23 +31,22 @@
 //! # Example
 //!
 //! ```
-//! use std::sync::{atomic::AtomicBool, Arc};
-//! use droneid_pipeline::{push_with_policy, spsc, BackPressure, BlockPool, PushOutcome};
+//! use std::sync::atomic::AtomicBool;
+//! use droneid_pipeline::{spsc, Pool};
 //!
-//! let stop = Arc::new(AtomicBool::new(false));
-//! let (mut pool, mut returner) = BlockPool::new(4, 2048);
+//! let stop = AtomicBool::new(false);
+//! let (mut pool, mut returner) = Pool::with_factory(4, || vec![0.0f32; 2048]);
 //! let (mut tx, mut rx) = spsc::channel(4);
 //!
-//! // Source side.
-//! let mut block = pool.take().expect("free block");
-//! block.start_sample = 0;
-//! block.set_len(2048);
-//! if let PushOutcome::Dropped(b) = push_with_policy(&mut tx, block, BackPressure::DropAndCount, &stop) {
+//! // Source side: a live source drops and counts when the ring is full.
+//! let block = pool.take().expect("free block");
+//! if let Err(b) = tx.push(block) {
+//!     tx.record_drop();
 //!     returner.give(b).unwrap();
 //! }
 //!
 //! // Consumer side.
-//! let block = rx.pop().unwrap();
+//! let block = rx.pop_blocking(&stop).unwrap();
 //! assert_eq!(block.len(), 2048);
 //! returner.give(block).unwrap();
 //! assert_eq!(tx.stats().pushed(), 1);
@@ -60,15 +56,9 @@
 #![warn(missing_docs)]
 
 pub mod backoff;
-pub mod block;
-pub mod policy;
 pub mod pool;
 #[allow(unsafe_code)]
 pub mod ring;
-pub mod stage;
 
-pub use block::{BlockFlags, SampleBlock};
-pub use policy::{push_with_policy, BackPressure, PushOutcome};
-pub use pool::{BlockPool, BlockReturner, Pool, Returner};
+pub use pool::{Pool, Returner};
 pub use ring::{spsc, Consumer, Producer, RingStats, RingStatsSnapshot};
-pub use stage::{spawn_stage, Control, StageContext, StageError, StageHandle, StageReport};

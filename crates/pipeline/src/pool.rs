@@ -6,7 +6,7 @@
 //! # Why a single SPSC free ring (and not crossbeam's `ArrayQueue`)
 //!
 //! In this pipeline every pool has exactly one taker (the stage that fills items: the source
-//! for `SampleBlock`s) and exactly one giver (the stage that finishes with them), so the free
+//! for the engine's blocks) and exactly one giver (the stage that finishes with them), so the free
 //! list is a single-producer single-consumer queue: the returner is the producer, the pool
 //! the consumer. Using the crate's own [`spsc`](crate::ring::spsc) ring makes `take` and
 //! `give` wait-free with no compare-and-swap (an `ArrayQueue` pays a CAS per operation for
@@ -21,11 +21,11 @@
 //! # Example
 //!
 //! ```
-//! use droneid_pipeline::pool::BlockPool;
+//! use droneid_pipeline::Pool;
 //!
-//! let (mut pool, mut returner) = BlockPool::new(2, 1024);
+//! let (mut pool, mut returner) = Pool::with_factory(2, || vec![0.0f32; 1024]);
 //! let mut block = pool.take().expect("fresh pool");
-//! block.set_len(512);
+//! block[0] = 1.0;
 //! // ... fill, send downstream; the last stage gives it back:
 //! returner.give(block).expect("block from this pool");
 //! assert_eq!(pool.available(), 2);
@@ -35,7 +35,6 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::block::SampleBlock;
 use crate::ring::{spsc, Consumer, Producer, RingStats};
 
 /// The taking side of a pool (owned by the stage that fills items).
@@ -51,11 +50,6 @@ pub struct Pool<T> {
 pub struct Returner<T> {
     free: Producer<T>,
 }
-
-/// A pool of [`SampleBlock`]s.
-pub type BlockPool = Pool<SampleBlock>;
-/// The returner of a [`BlockPool`].
-pub type BlockReturner = Returner<SampleBlock>;
 
 impl<T> Pool<T> {
     /// Builds `count` items with `factory` (the only allocations the pool ever makes) and
@@ -123,13 +117,6 @@ impl<T> Pool<T> {
     }
 }
 
-impl Pool<SampleBlock> {
-    /// `count` blocks of `block_len` samples each, allocated now.
-    pub fn new(count: usize, block_len: usize) -> (Self, Returner<SampleBlock>) {
-        Self::with_factory(count, || SampleBlock::new(block_len))
-    }
-}
-
 impl<T> Returner<T> {
     /// Gives an item back to its pool. Never blocks or allocates.
     ///
@@ -152,7 +139,7 @@ mod tests {
 
     #[test]
     fn take_until_exhausted_then_circulate() {
-        let (mut pool, mut ret) = BlockPool::new(3, 16);
+        let (mut pool, mut ret) = Pool::with_factory(3, || Vec::<u32>::with_capacity(16));
         assert_eq!(pool.count(), 3);
         let a = pool.take().unwrap();
         let b = pool.take().unwrap();
@@ -169,7 +156,7 @@ mod tests {
         ret.give(c).unwrap();
         assert_eq!(pool.available(), 3);
         // A foreign block does not fit.
-        assert!(ret.give(SampleBlock::new(16)).is_err());
+        assert!(ret.give(Vec::new()).is_err());
         assert_eq!(pool.stats().popped(), 4);
     }
 

@@ -1,5 +1,5 @@
-//! Steady-state allocation check: `SampleBlock`s circulate source → ring → consumer →
-//! returner → pool through two stage threads, and a counting global allocator proves that
+//! Steady-state allocation check: pooled blocks circulate source → ring → consumer →
+//! returner → pool through two threads, and a counting global allocator proves that
 //! nothing allocates once the pipeline has warmed up.
 //!
 //! This file holds a single test so that no other test thread allocates during the window.
@@ -8,8 +8,16 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use droneid_core::Complex32;
-use droneid_pipeline::{spawn_stage, spsc, BlockPool};
+use std::thread;
+
+use droneid_pipeline::{spsc, Pool};
+
+/// The circulating item: a sample buffer and its stream position.
+struct Block {
+    seq: u64,
+    start_sample: u64,
+    samples: Vec<f32>,
+}
 
 /// Wraps the system allocator and counts allocations while `ARMED` is set.
 struct CountingAlloc;
@@ -62,13 +70,18 @@ const BLOCK_LEN: usize = 1024;
 #[test]
 fn blocks_circulate_without_allocating() {
     let stop = Arc::new(AtomicBool::new(false));
-    let (mut pool, mut returner) = BlockPool::new(POOL_BLOCKS, BLOCK_LEN);
-    let (mut tx, mut rx) = spsc::channel(4);
+    let (mut pool, mut returner) = Pool::with_factory(POOL_BLOCKS, || Block {
+        seq: 0,
+        start_sample: 0,
+        samples: vec![0.0; BLOCK_LEN],
+    });
+    let (mut tx, mut rx) = spsc::channel::<Block>(4);
     let ring_stats = Arc::clone(tx.stats());
     let consumed = Arc::new(AtomicU64::new(0));
 
-    let source = spawn_stage("source", Arc::clone(&stop), move |ctx| {
-        let stop = ctx.stop_flag();
+    let stop_s = Arc::clone(&stop);
+    let source = thread::spawn(move || -> Result<u64, String> {
+        let mut out = 0u64;
         for seq in 0..ROUNDS {
             if seq == WARM_UP {
                 ARMED.store(true, Ordering::SeqCst);
@@ -76,37 +89,28 @@ fn blocks_circulate_without_allocating() {
             if seq == WINDOW_END {
                 ARMED.store(false, Ordering::SeqCst);
             }
-            let Some(mut block) = pool.take_blocking(&stop) else {
+            let Some(mut block) = pool.take_blocking(&stop_s) else {
                 return Err("pool closed".into());
             };
-            ctx.busy(|| {
-                block.reset();
-                block.seq = seq;
-                block.start_sample = seq * BLOCK_LEN as u64;
-                block.buffer_mut()[0] = Complex32::new(seq as f32, 0.0);
-                block.set_len(BLOCK_LEN);
-            });
-            if tx.push_blocking(block, &stop).is_err() {
+            block.seq = seq;
+            block.start_sample = seq * BLOCK_LEN as u64;
+            block.samples[0] = seq as f32;
+            if tx.push_blocking(block, &stop_s).is_err() {
                 return Err("consumer gone".into());
             }
-            ctx.add_out(1);
-            if ctx.should_stop() {
-                break;
-            }
+            out += 1;
         }
-        Ok(())
-    })
-    .unwrap();
+        Ok(out)
+    });
 
     let consumed_c = Arc::clone(&consumed);
-    let sink = spawn_stage("sink", Arc::clone(&stop), move |ctx| {
-        let stop = ctx.stop_flag();
+    let stop_c = Arc::clone(&stop);
+    let sink = thread::spawn(move || -> Result<u64, String> {
         let mut expect = 0u64;
-        while let Some(block) = rx.pop_blocking(&stop) {
-            ctx.add_in(1);
+        while let Some(block) = rx.pop_blocking(&stop_c) {
             let ok = block.seq == expect
                 && block.start_sample == expect * BLOCK_LEN as u64
-                && block.samples()[0].re == expect as f32;
+                && block.samples[0] == expect as f32;
             if !ok {
                 return Err("block out of order or corrupted".into());
             }
@@ -115,21 +119,17 @@ fn blocks_circulate_without_allocating() {
                 return Err("block did not fit back into its pool".into());
             }
             consumed_c.store(expect, Ordering::Relaxed);
-            if ctx.should_stop() {
-                break;
-            }
         }
-        Ok(())
-    })
-    .unwrap();
+        Ok(expect)
+    });
 
-    let src = source.join().expect("source stage");
-    let snk = sink.join().expect("sink stage");
+    let src = source.join().expect("source thread").expect("source");
+    let snk = sink.join().expect("sink thread").expect("sink");
     ARMED.store(false, Ordering::SeqCst);
     let allocs_in_window = ALLOCS.load(Ordering::SeqCst);
 
-    assert_eq!(src.items_out, ROUNDS);
-    assert_eq!(snk.items_in, ROUNDS);
+    assert_eq!(src, ROUNDS);
+    assert_eq!(snk, ROUNDS);
     assert_eq!(consumed.load(Ordering::Relaxed), ROUNDS);
     assert_eq!(ring_stats.pushed(), ROUNDS);
     assert_eq!(

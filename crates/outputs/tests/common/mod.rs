@@ -2,7 +2,8 @@
 
 #![allow(dead_code)]
 
-use droneid_receiver::{Frame, Receiver, ReceiverConfig};
+use droneid_engine::{EngineConfig, StreamDecoder};
+use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_synth::Scenario;
 
 /// Seed of the scenario.
@@ -31,7 +32,7 @@ pub fn frames() -> Vec<Frame> {
     let (samples, truth) = droneid_synth::render_to_vec(&spec);
     let mut cfg = ReceiverConfig::new(RATE);
     cfg.center_freq_hz = Some(2.4445e9);
-    let mut rx = Receiver::new(&cfg).expect("receiver");
+    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).expect("engine");
     let mut frames = Vec::new();
     for chunk in samples.chunks(100_000) {
         rx.push(chunk, &mut |f| frames.push(f));
