@@ -1,14 +1,14 @@
 //! Bursts with impairments, captures with noise, and ground truth.
 
 use droneid_core::{
-    BurstFormat, Complex32, Complex64, BASE_SAMPLE_RATE_HZ, NUM_CARRIERS, OCCUPIED_BANDWIDTH_HZ,
-    TRANSPORT_BLOCK_BYTES,
+    BurstFormat, Complex32, Complex64, NUM_CARRIERS, OCCUPIED_BANDWIDTH_HZ, TRANSPORT_BLOCK_BYTES,
 };
 use droneid_payload::{parse_block, to_hex, MessageBody};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::impair::{ImpairmentRenderer, Impairments};
 use crate::waveform::{path_extent, BurstRenderer, PathSpec, TimeAxis};
 use crate::SynthError;
 
@@ -18,6 +18,10 @@ use crate::SynthError;
 /// SNR `x` dB gets amplitude `A = sqrt(10^(x/10) · NOISE_POWER · 9.015e6 / Fs)` (unit bursts have
 /// mean power 1.0, spec §2.5 scaling of `droneid-ofdm`).
 pub const NOISE_POWER: f64 = 1.0;
+
+/// Lowest output rate a capture may have, Hz (4 MS/s: narrow radios such as RTL-style front
+/// ends). Below 15.36 MS/s no burst fits the band whole; see [`AntiAlias`].
+pub const MIN_SAMPLE_RATE_HZ: f64 = 4.0e6;
 
 /// Default rendering block length for [`render_to_vec`] and the CLI (samples).
 pub const DEFAULT_BLOCK_LEN: usize = 1 << 16;
@@ -77,7 +81,8 @@ impl BurstSpec {
         self.freq_offset_hz + self.cfo_hz
     }
 
-    /// Burst amplitude for the in-band SNR definition (see [`NOISE_POWER`]).
+    /// Burst amplitude for the in-band SNR definition (see [`NOISE_POWER`]). `sample_rate_hz` is
+    /// the capture's output rate (also for bursts rendered through the anti-alias filter).
     pub fn amplitude(&self, sample_rate_hz: f64) -> f64 {
         match self.snr_db {
             Some(snr) => (10f64.powf(snr / 10.0) * NOISE_POWER * OCCUPIED_BANDWIDTH_HZ
@@ -102,8 +107,52 @@ impl BurstSpec {
         }
     }
 
-    /// Output-sample range `[first, end)` touched by any path of this burst.
+    /// Highest |frequency| the burst occupies: `|freq_offset_hz + cfo_hz| + 4.5075 MHz`.
+    pub fn band_edge_hz(&self) -> f64 {
+        self.total_freq_offset_hz().abs() + OCCUPIED_BANDWIDTH_HZ / 2.0
+    }
+
+    /// Fraction (0..=1) of the burst's 9.015 MHz occupied band that lies inside the captured band
+    /// `±sample_rate_hz / 2`.
+    pub fn in_band_fraction(&self, sample_rate_hz: f64) -> f64 {
+        let c = self.total_freq_offset_hz();
+        let half = OCCUPIED_BANDWIDTH_HZ / 2.0;
+        let lo = (c - half).max(-sample_rate_hz / 2.0);
+        let hi = (c + half).min(sample_rate_hz / 2.0);
+        ((hi - lo) / OCCUPIED_BANDWIDTH_HZ).clamp(0.0, 1.0)
+    }
+
+    /// How this burst is rendered at `sample_rate_hz`: `None` when its whole band lies inside
+    /// `±Fs/2` (exact band-limited evaluation at the output rate, no filter); otherwise the
+    /// anti-alias decimator that renders it at `M·Fs` and filters it down (see [`AntiAlias`]).
+    pub fn anti_alias(&self, sample_rate_hz: f64) -> Option<AntiAlias> {
+        if self.band_edge_hz() <= sample_rate_hz / 2.0 {
+            None
+        } else {
+            Some(AntiAlias::new(sample_rate_hz, self.band_edge_hz()))
+        }
+    }
+
+    /// Output-sample range `[first, end)` touched by any path of this burst (including the
+    /// anti-alias filter's tails when the burst reaches beyond `±Fs/2`).
     pub fn extent(&self, sample_rate_hz: f64) -> (i64, i64) {
+        match self.anti_alias(sample_rate_hz) {
+            None => self.direct_extent(sample_rate_hz),
+            Some(aa) => {
+                let (a, e) = self.scaled(aa.factor).direct_extent(aa.render_rate_hz());
+                aa.output_extent(a, e)
+            }
+        }
+    }
+
+    /// This burst on a grid `factor` times finer (start scaled; everything else equal).
+    fn scaled(&self, factor: usize) -> BurstSpec {
+        let mut b = self.clone();
+        b.start_sample *= factor as f64;
+        b
+    }
+
+    fn direct_extent(&self, sample_rate_hz: f64) -> (i64, i64) {
         let axis = self.axis(sample_rate_hz);
         let mut lo = i64::MAX;
         let mut hi = i64::MIN;
@@ -152,14 +201,14 @@ impl BurstSpec {
                 format!("{} is outside -1000..=1000 ppm", self.sample_clock_ppm),
             ));
         }
-        let edge = self.total_freq_offset_hz().abs() + OCCUPIED_BANDWIDTH_HZ / 2.0;
-        if edge > sample_rate_hz / 2.0 {
+        let max_offset = sample_rate_hz / 2.0 + OCCUPIED_BANDWIDTH_HZ;
+        if self.total_freq_offset_hz().abs() > max_offset {
             return Err(bad(
                 "freq_offset_hz",
                 format!(
-                    "burst edge at ±{:.0} Hz (|offset + cfo| + 4.5075 MHz) exceeds the Nyquist limit {:.0} Hz",
-                    edge,
-                    sample_rate_hz / 2.0
+                    "|offset + cfo| = {:.0} Hz is more than Fs/2 + 9.015 MHz = {:.0} Hz (the burst must lie within one burst width of the captured band)",
+                    self.total_freq_offset_hz().abs(),
+                    max_offset
                 ),
             ));
         }
@@ -202,12 +251,38 @@ impl BurstSpec {
         sample_rate_hz: f64,
         renderer: &mut BurstRenderer,
     ) -> (i64, Vec<Complex32>) {
-        let (first, end) = self.extent(sample_rate_hz);
+        let amp = self.amplitude(sample_rate_hz);
+        match self.anti_alias(sample_rate_hz) {
+            None => {
+                let (first, acc) = self.render_direct(symbols, sample_rate_hz, amp, renderer);
+                let out = acc
+                    .iter()
+                    .map(|v| Complex32::new(v.re as f32, v.im as f32))
+                    .collect();
+                (first, out)
+            }
+            Some(aa) => {
+                let fine = self.scaled(aa.factor);
+                let (first, acc) = fine.render_direct(symbols, aa.render_rate_hz(), amp, renderer);
+                aa.decimate(first, &acc)
+            }
+        }
+    }
+
+    /// Exact evaluation at `sample_rate_hz` (which must hold the whole burst band) with the given
+    /// amplitude, mixed; f64 samples over [`BurstSpec::direct_extent`].
+    fn render_direct(
+        &self,
+        symbols: &[[Complex32; NUM_CARRIERS]],
+        sample_rate_hz: f64,
+        amp: f64,
+        renderer: &mut BurstRenderer,
+    ) -> (i64, Vec<Complex64>) {
+        let (first, end) = self.direct_extent(sample_rate_hz);
         let len = (end - first).max(0) as usize;
         let mut acc = vec![Complex64::new(0.0, 0.0); len];
         let axis = self.axis(sample_rate_hz);
         let f_mix = self.total_freq_offset_hz();
-        let amp = self.amplitude(sample_rate_hz);
         let base = Complex64::from_polar(amp, self.phase_rad);
         for (delay, g) in self.paths() {
             // Delayed copy of the mixed signal: g · b(t − τ) · e^{j2πf(t − τ)}.
@@ -220,27 +295,125 @@ impl BurstSpec {
         }
         // Mixing, referenced to the direct-path start: e^{j2π f (n − n0)/Fs}.
         let cyc_per_sample = f_mix / sample_rate_hz;
-        let out = if f_mix == 0.0 {
-            acc.iter()
-                .map(|v| Complex32::new(v.re as f32, v.im as f32))
-                .collect()
-        } else {
+        if f_mix != 0.0 {
             // Exact phase re-anchored every 256 samples, phasor recurrence in between.
             let rot = cis_cycles(cyc_per_sample);
-            let mut out = Vec::with_capacity(len);
-            for (c, chunk) in acc.chunks(256).enumerate() {
+            for (c, chunk) in acc.chunks_mut(256).enumerate() {
                 let n = first + (c * 256) as i64;
                 let x = (n as f64 - self.start_sample) * cyc_per_sample;
                 let mut ph = cis_cycles(x);
                 for v in chunk {
-                    let y = v * ph;
-                    out.push(Complex32::new(y.re as f32, y.im as f32));
+                    *v *= ph;
                     ph *= rot;
                 }
             }
-            out
-        };
-        (first, out)
+        }
+        (first, acc)
+    }
+}
+
+/// Passband edge of the anti-alias filter, as a fraction of the output rate: flat (ripple
+/// < 0.003 dB) within `±0.48·Fs`.
+pub const ANTI_ALIAS_PASSBAND: f64 = 0.48;
+/// Stopband edge of the anti-alias filter, as a fraction of the output rate: at least
+/// [`ANTI_ALIAS_ATTENUATION_DB`] down from `±0.5·Fs` (the output Nyquist frequency) outwards,
+/// so nothing aliases into the captured band above that level.
+pub const ANTI_ALIAS_STOPBAND: f64 = 0.5;
+/// Stopband attenuation of the anti-alias filter, dB.
+pub const ANTI_ALIAS_ATTENUATION_DB: f64 = 70.0;
+
+/// The radio's anti-alias filter for a burst whose band reaches beyond `±Fs/2` (a narrow
+/// capture, or a burst at the edge of a wideband one).
+///
+/// The burst is rendered exactly at `M·Fs` (`M` the smallest integer ≥ 2 whose Nyquist holds the
+/// whole burst band, so nothing aliases there), low-pass filtered by a linear-phase Kaiser FIR
+/// (unit DC gain, flat to [`ANTI_ALIAS_PASSBAND`]·Fs, ≥ [`ANTI_ALIAS_ATTENUATION_DB`] dB down from
+/// [`ANTI_ALIAS_STOPBAND`]·Fs) and decimated by `M`: output sample `n` is the filtered signal at
+/// fine-grid sample `M·n` (zero delay: the filter is centred), so burst times, starts and truth
+/// stay exactly as at any other rate. Carriers between 0.48·Fs and 0.5·Fs are attenuated by the
+/// transition; carriers beyond 0.5·Fs are gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AntiAlias {
+    /// Decimation factor `M` (≥ 2).
+    pub factor: usize,
+    /// Output rate `Fs`, Hz.
+    pub output_rate_hz: f64,
+    /// Symmetric taps at the fine rate, odd length `2H + 1`, `Σ h = 1`.
+    taps: Vec<f64>,
+}
+
+impl AntiAlias {
+    /// The filter for output rate `output_rate_hz` and a signal occupying `±band_edge_hz`.
+    pub fn new(output_rate_hz: f64, band_edge_hz: f64) -> Self {
+        let need = (2.0 * band_edge_hz / output_rate_hz - 1e-9).ceil();
+        let factor = (need.max(2.0)) as usize;
+        let m = factor as f64;
+        let transition = (ANTI_ALIAS_STOPBAND - ANTI_ALIAS_PASSBAND) / m;
+        let cutoff = 0.5 * (ANTI_ALIAS_STOPBAND + ANTI_ALIAS_PASSBAND) / m;
+        // +1 dB over Kaiser's approximate length and β formulas.
+        let atten = ANTI_ALIAS_ATTENUATION_DB as f32 + 1.0;
+        let n = droneid_dsp::kaiser_num_taps(transition, atten) | 1;
+        let beta = droneid_dsp::kaiser_beta_for_attenuation(atten) as f64;
+        let taps = droneid_dsp::fir::design_lowpass_f64(n, cutoff, beta);
+        Self {
+            factor,
+            output_rate_hz,
+            taps,
+        }
+    }
+
+    /// The fine rate the burst is rendered at, `M·Fs`.
+    pub fn render_rate_hz(&self) -> f64 {
+        self.factor as f64 * self.output_rate_hz
+    }
+
+    /// The filter taps (fine rate, symmetric, odd length, unit DC gain).
+    pub fn taps(&self) -> &[f64] {
+        &self.taps
+    }
+
+    fn half(&self) -> i64 {
+        (self.taps.len() / 2) as i64
+    }
+
+    /// Output range `[first, end)` touched by fine-grid samples `[a, e)`.
+    pub fn output_extent(&self, a: i64, e: i64) -> (i64, i64) {
+        if e <= a {
+            return (
+                a.div_euclid(self.factor as i64),
+                a.div_euclid(self.factor as i64),
+            );
+        }
+        let m = self.factor as i64;
+        let h = self.half();
+        let lo = (a - h + m - 1).div_euclid(m);
+        let hi = (e - 1 + h).div_euclid(m);
+        (lo, hi + 1)
+    }
+
+    /// Filters and decimates fine-grid samples `x` (element 0 is fine sample `first`): returns
+    /// the first output sample index and the outputs over [`AntiAlias::output_extent`].
+    pub fn decimate(&self, first: i64, x: &[Complex64]) -> (i64, Vec<Complex32>) {
+        let m = self.factor as i64;
+        let h = self.half();
+        let end = first + x.len() as i64;
+        let (lo, hi) = self.output_extent(first, end);
+        let mut out = Vec::with_capacity((hi - lo).max(0) as usize);
+        for n in lo..hi {
+            // y[n] = Σ_i h[i] · x[M·n − H + i]
+            let base = m * n - h;
+            let i0 = (first - base).max(0);
+            let i1 = (end - base).min(self.taps.len() as i64);
+            let mut acc = Complex64::new(0.0, 0.0);
+            if i0 < i1 {
+                let xs = &x[(base + i0 - first) as usize..(base + i1 - first) as usize];
+                for (t, v) in self.taps[i0 as usize..i1 as usize].iter().zip(xs) {
+                    acc += v * *t;
+                }
+            }
+            out.push(Complex32::new(acc.re as f32, acc.im as f32));
+        }
+        (lo, out)
     }
 }
 
@@ -254,7 +427,8 @@ fn cis_cycles(c: f64) -> Complex64 {
 /// A whole capture: rate, length, noise and bursts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureSpec {
-    /// Output sample rate, Hz (≥ 15.36e6, any value).
+    /// Output sample rate, Hz ([`MIN_SAMPLE_RATE_HZ`]..=20e9, any value). Bursts whose band
+    /// reaches beyond `±Fs/2` go through the anti-alias filter ([`AntiAlias`]).
     pub sample_rate_hz: f64,
     /// Capture centre frequency (metadata and truth only).
     pub center_freq_hz: Option<f64>,
@@ -272,7 +446,7 @@ impl CaptureSpec {
     /// Checks the rate and every burst.
     pub fn validate(&self) -> Result<(), SynthError> {
         let fs = self.sample_rate_hz;
-        if !(BASE_SAMPLE_RATE_HZ..=20e9).contains(&fs) {
+        if !(MIN_SAMPLE_RATE_HZ..=20e9).contains(&fs) {
             return Err(SynthError::SampleRate { value: fs });
         }
         if let Some(c) = self.center_freq_hz {
@@ -351,6 +525,8 @@ pub struct TruthRecord {
     pub sample_clock_ppm: f64,
     /// Multipath taps (empty = direct path only).
     pub multipath: Vec<TruthTap>,
+    /// Fraction (0..=1) of the burst's 9.015 MHz occupied band inside the captured band ±Fs/2.
+    pub in_band_fraction: f64,
 }
 
 /// Name of the CP schedule used in truth and the CLI.
@@ -415,6 +591,7 @@ impl TruthRecord {
                     gain_im: g.im,
                 })
                 .collect(),
+            in_band_fraction: b.in_band_fraction(fs),
         }
     }
 }
@@ -465,7 +642,23 @@ pub fn render_capture<E: From<SynthError>>(
     block_len: usize,
     sink: &mut dyn FnMut(&[Complex32]) -> Result<(), E>,
 ) -> Result<Vec<TruthRecord>, E> {
+    render_capture_with(spec, &Impairments::default(), block_len, sink)
+}
+
+/// [`render_capture`] with real-air impairments added after the bursts and the noise (see
+/// [`Impairments`] for the chain and what each level means). With `Impairments::default()` the
+/// output is exactly [`render_capture`]'s. Both `spec` and `impairments` are checked before
+/// `sink` is first called.
+pub fn render_capture_with<E: From<SynthError>>(
+    spec: &CaptureSpec,
+    impairments: &Impairments,
+    block_len: usize,
+    sink: &mut dyn FnMut(&[Complex32]) -> Result<(), E>,
+) -> Result<Vec<TruthRecord>, E> {
     spec.validate()?;
+    impairments.validate(spec.sample_rate_hz)?;
+    let mut chain = (!impairments.is_empty())
+        .then(|| ImpairmentRenderer::new(impairments, spec.sample_rate_hz, spec.seed));
     if block_len == 0 {
         return Err(SynthError::BlockLen.into());
     }
@@ -517,6 +710,9 @@ pub fn render_capture<E: From<SynthError>>(
             }
         }
         active.retain(|(first, s)| *first + s.len() as i64 > b1);
+        if let Some(c) = chain.as_mut() {
+            c.apply(pos, block);
+        }
         sink(block)?;
         pos += n as u64;
     }
@@ -536,11 +732,24 @@ pub fn render_capture<E: From<SynthError>>(
 pub fn try_render_to_vec(
     spec: &CaptureSpec,
 ) -> Result<(Vec<Complex32>, Vec<TruthRecord>), SynthError> {
+    try_render_to_vec_with(spec, &Impairments::default())
+}
+
+/// [`render_capture_with`] into memory.
+pub fn try_render_to_vec_with(
+    spec: &CaptureSpec,
+    impairments: &Impairments,
+) -> Result<(Vec<Complex32>, Vec<TruthRecord>), SynthError> {
     let mut out = Vec::with_capacity(spec.total_samples.min(1 << 28) as usize);
-    let truth = render_capture(spec, DEFAULT_BLOCK_LEN, &mut |b: &[Complex32]| {
-        out.extend_from_slice(b);
-        Ok::<(), SynthError>(())
-    })?;
+    let truth = render_capture_with(
+        spec,
+        impairments,
+        DEFAULT_BLOCK_LEN,
+        &mut |b: &[Complex32]| {
+            out.extend_from_slice(b);
+            Ok::<(), SynthError>(())
+        },
+    )?;
     Ok((out, truth))
 }
 

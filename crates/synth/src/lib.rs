@@ -38,22 +38,29 @@
 #![forbid(unsafe_code)]
 
 mod capture;
+pub mod impair;
 mod scenario;
 pub mod waveform;
 
 pub use capture::{
-    cp_schedule_name, render_capture, render_to_vec, try_render_to_vec, BurstSpec, CaptureSpec,
-    NoiseSource, TruthRecord, TruthTap, DEFAULT_BLOCK_LEN, NOISE_POWER,
+    cp_schedule_name, render_capture, render_capture_with, render_to_vec, try_render_to_vec,
+    try_render_to_vec_with, AntiAlias, BurstSpec, CaptureSpec, NoiseSource, TruthRecord, TruthTap,
+    ANTI_ALIAS_ATTENUATION_DB, ANTI_ALIAS_PASSBAND, ANTI_ALIAS_STOPBAND, DEFAULT_BLOCK_LEN,
+    MIN_SAMPLE_RATE_HZ, NOISE_POWER,
 };
-pub use scenario::{DroneSpec, Scenario};
+pub use impair::{CwTone, DcOffset, HopSlot, Hopper, Impairments, Quantize, WifiBursts};
+pub use scenario::{BurstPair, DroneSpec, Scenario};
 pub use waveform::BurstRenderer;
 
 /// Why a capture or scenario cannot be rendered.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SynthError {
-    /// The output rate is not finite or below the 15.36 MS/s base rate.
-    #[error("sample rate {value} Hz is invalid: must be a finite rate in 15.36e6..=20e9 Hz")]
+    /// The output rate is not finite or below 4 MS/s ([`MIN_SAMPLE_RATE_HZ`]).
+    #[error("sample rate {value} Hz is invalid: must be a finite rate in 4e6..=20e9 Hz")]
     SampleRate { value: f64 },
+    /// An impairment parameter is out of range.
+    #[error("impairment `{field}`: {reason}")]
+    Impairment { field: String, reason: String },
     /// The capture centre frequency is not finite.
     #[error("centre frequency {value} Hz is not finite")]
     CenterFreq { value: f64 },

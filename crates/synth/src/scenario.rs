@@ -61,13 +61,28 @@ pub struct DroneSpec {
     pub heading_deg: f64,
 }
 
+/// A second burst sent with every burst of a scenario, by a partner drone: back-to-back pairs on
+/// one channel (`offset_hz = 0`, `delay_s` 0.66–0.9 ms) or time-overlapping pairs on two
+/// channels (`offset_hz` 5–9 MHz, `delay_s` below the 643.2 µs burst length).
+///
+/// The partner of drone `d` is drone `d + drones` (its own serial, telemetry and sequence
+/// numbers), on channel `freq_offset_hz(d) + offset_hz`, same SNR, CFO, ppm and multipath, random
+/// phase; its burst `j` starts `delay_s` after drone `d`'s burst `j`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurstPair {
+    /// Start-to-start delay of the partner's burst, seconds (0..=1).
+    pub delay_s: f64,
+    /// Partner channel minus the drone's channel, Hz.
+    pub offset_hz: f64,
+}
+
 /// Parameters of a synthetic scenario; [`Scenario::build`] turns it into a [`CaptureSpec`].
 ///
 /// All random choices (offsets, first-burst times, jitter, phases, positions) come from `seed`,
 /// so a scenario is reproducible.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
-    /// Output rate, Hz (≥ 15.36e6).
+    /// Output rate, Hz (≥ 4e6; see [`CaptureSpec::sample_rate_hz`]).
     pub sample_rate_hz: f64,
     /// Capture centre (metadata and truth).
     pub center_freq_hz: Option<f64>,
@@ -109,6 +124,8 @@ pub struct Scenario {
     /// With default telemetry: every n-th burst of a drone (n ≥ 1) is its 0x11 identity message;
     /// 0 = never.
     pub identity_every: usize,
+    /// A partner burst with every burst (back-to-back or time-overlapping pairs); `None`: none.
+    pub pair: Option<BurstPair>,
 }
 
 impl Scenario {
@@ -135,6 +152,7 @@ impl Scenario {
             random_phase: true,
             records: Vec::new(),
             identity_every: 0,
+            pair: None,
         }
     }
 
@@ -162,7 +180,7 @@ impl Scenario {
             field: field.into(),
             reason,
         };
-        if !self.sample_rate_hz.is_finite() || self.sample_rate_hz < 15.36e6 {
+        if !self.sample_rate_hz.is_finite() || self.sample_rate_hz < crate::MIN_SAMPLE_RATE_HZ {
             return Err(SynthError::SampleRate {
                 value: self.sample_rate_hz,
             });
@@ -200,6 +218,17 @@ impl Scenario {
         if let Some(n) = self.bursts_per_drone {
             if n > 10_000_000 {
                 return Err(bad("bursts", format!("{n} is more than 10 000 000")));
+            }
+        }
+        if let Some(p) = &self.pair {
+            if !(p.delay_s.is_finite() && (0.0..=1.0).contains(&p.delay_s)) {
+                return Err(bad(
+                    "pair_delay_s",
+                    format!("{} s is outside 0..=1 s", p.delay_s),
+                ));
+            }
+            if !p.offset_hz.is_finite() {
+                return Err(bad("pair_offset_hz", "must be finite".into()));
             }
         }
         if self.random_offsets && self.max_random_offset() < 0.0 {
@@ -294,7 +323,23 @@ impl Scenario {
         build_transport_block(&info.to_record(), None).expect("telemetry record fits a block")
     }
 
-    /// Builds the capture: burst times, blocks, channels. Bursts are listed drone by drone.
+    /// The partner drone of `drone` (see [`BurstPair`]).
+    fn partner(&self, drone: &DroneSpec, pair: &BurstPair) -> DroneSpec {
+        let index = drone.index as usize + self.drones;
+        DroneSpec {
+            index: index as u32,
+            serial: Self::serial_for(index),
+            freq_offset_hz: drone.freq_offset_hz + pair.offset_hz,
+            first_burst_s: drone.first_burst_s + pair.delay_s,
+            first_sequence: drone.first_sequence.wrapping_add(0x5A5A),
+            lat_deg: drone.lat_deg + 100.0 / M_PER_DEG,
+            heading_deg: drone.heading_deg + 90.0,
+            ..drone.clone()
+        }
+    }
+
+    /// Builds the capture: burst times, blocks, channels. Bursts are listed drone by drone (each
+    /// burst followed by its partner's with [`Scenario::pair`]).
     pub fn build(&self) -> Result<CaptureSpec, SynthError> {
         self.check()?;
         let fs = self.sample_rate_hz;
@@ -359,6 +404,30 @@ impl Scenario {
                 b.drone = drone.index;
                 last_end_s = last_end_s.max(t + burst_s + max_delay);
                 bursts.push(b);
+                if let Some(p) = &self.pair {
+                    let partner = self.partner(drone, p);
+                    let phase = if self.random_phase {
+                        rng.gen_range(-std::f64::consts::PI..std::f64::consts::PI)
+                    } else {
+                        0.0
+                    };
+                    let tp = t + p.delay_s;
+                    let block = if records.is_empty() {
+                        self.default_block(&partner, j, tp)
+                    } else {
+                        records[(j + 1) % records.len()]
+                    };
+                    let mut b = BurstSpec::new(block, self.format, tp * fs);
+                    b.freq_offset_hz = partner.freq_offset_hz;
+                    b.cfo_hz = partner.cfo_hz;
+                    b.snr_db = partner.snr_db;
+                    b.phase_rad = phase;
+                    b.sample_clock_ppm = partner.sample_clock_ppm;
+                    b.multipath = self.multipath.clone();
+                    b.drone = partner.index;
+                    last_end_s = last_end_s.max(tp + burst_s + max_delay);
+                    bursts.push(b);
+                }
             }
         }
         let total_samples = match self.duration_s {

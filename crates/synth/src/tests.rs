@@ -435,12 +435,15 @@ fn bursts_past_the_edges_and_invalid_specs() {
     assert!(x[0].norm() > 0.0 && x[9500].norm() > 0.0);
 
     let mut bad = spec.clone();
-    bad.sample_rate_hz = 10e6;
+    bad.sample_rate_hz = 3.9e6;
     assert!(matches!(bad.validate(), Err(SynthError::SampleRate { .. })));
     bad.sample_rate_hz = f64::NAN;
     assert!(bad.validate().is_err());
+    let mut ok = spec.clone();
+    ok.bursts[0].freq_offset_hz = 4e6; // 4 + 4.5 MHz > 7.68 MHz: through the anti-alias filter
+    ok.validate().unwrap();
     let mut bad = spec.clone();
-    bad.bursts[0].freq_offset_hz = 4e6; // 4 + 4.5 MHz > 7.68 MHz Nyquist
+    bad.bursts[0].freq_offset_hz = 16.8e6; // more than Fs/2 + 9.015 MHz away
     assert!(matches!(bad.validate(), Err(SynthError::Burst { .. })));
     let mut bad = spec.clone();
     bad.bursts[0].snr_db = Some(f64::INFINITY);
