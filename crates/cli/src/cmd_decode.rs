@@ -10,8 +10,10 @@ use droneid_engine::{EngineConfig, FileSource, LiveCounters, RunControl, RunSink
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
 
+use crate::annotate;
 use crate::common::{check_writable, hz, open_recording, rate_hz, CliError};
 use crate::outputs::{capture_attributes, OutputArgs, Sinks};
+use crate::placement::Placement;
 use crate::signals::StopSignals;
 
 #[derive(Args, Debug)]
@@ -51,6 +53,10 @@ pub struct DecodeArgs {
     /// Write every drone's track (path LineString, home and pilot Points) as GeoJSON (RFC 7946) to FILE.
     #[arg(long, value_name = "FILE")]
     pub geojson: Option<PathBuf>,
+    /// SigMF input only: write a copy of its metadata to FILE (a .sigmf-meta path) with one
+    /// `core:annotations` entry per decoded burst; the data file is never touched.
+    #[arg(long, value_name = "FILE")]
+    pub annotate: Option<PathBuf>,
     #[command(flatten)]
     pub outputs: OutputArgs,
 }
@@ -67,14 +73,33 @@ struct DecodeSink {
     every_ms: u128,
     started: Instant,
     last_progress: Instant,
+    /// Each frame's capture segment (centre, UTC); bursts across a retune are refused.
+    placement: Placement,
+    /// `--annotate`: one SigMF annotation per reported frame.
+    annotations: Option<Vec<droneid_io::Annotation>>,
+    sample_rate_hz: f64,
 }
 
 impl RunSink for DecodeSink {
-    fn frame(&mut self, frame: Frame) {
+    fn frame(&mut self, mut frame: Frame) {
+        // The centre and UTC time of the frame's own capture segment; a burst straddling a
+        // retune is not reported.
+        let Some(utc) = self.placement.place(&mut frame) else {
+            return;
+        };
         self.tracks.push(&frame);
-        // The line every output shows: the frame's keys plus the sensor's.
-        let json = self.sinks.json(&frame);
-        self.sinks.frame(&frame, &json);
+        self.sinks.frame(&frame);
+        let mut json = frame.to_json();
+        if let Some(t) = utc {
+            json.insert("utc".into(), t.into());
+        }
+        if let Some(a) = self.annotations.as_mut() {
+            a.push(droneid_io::droneid_annotation(
+                &json,
+                self.sample_rate_hz,
+                0,
+            ));
+        }
         if self.write_error.is_none() {
             let line = serde_json::Value::Object(json).to_string();
             // Flushed per frame: a reader (or a killed run) sees every frame decoded so far.
@@ -130,6 +155,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     if let Some(p) = &args.geojson {
         check_writable(p, "--geojson")?;
     }
+    if let Some(p) = &args.annotate {
+        annotate::check_target(p, &info)?;
+    }
     let out: Box<dyn Write> = match &args.output {
         Some(p) => {
             check_writable(p, "--output")?;
@@ -165,6 +193,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         every_ms: if tty { 250 } else { 10_000 },
         started: Instant::now(),
         last_progress: Instant::now(),
+        placement: Placement::new(&source),
+        annotations: args.annotate.as_ref().map(|_| Vec::new()),
+        sample_rate_hz: fs,
     };
     let summary = droneid_engine::run(
         &engine_cfg,
@@ -182,6 +213,8 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         tracks,
         sinks,
         write_error,
+        placement,
+        annotations,
         ..
     } = sink;
     let mut write_error = write_error;
@@ -225,12 +258,22 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         for line in &sink_lines {
             eprintln!("  {line}");
         }
+        if placement.straddling > 0 {
+            eprintln!(
+                "  {} bursts straddled a retune between capture segments (not reported)",
+                placement.straddling
+            );
+        }
         for (name, value) in &summary.source_counters {
             if *value > 0 {
                 eprintln!("  warning: {value} {name}");
             }
         }
     }
+    let annotate_error = match (&args.annotate, &annotations) {
+        (Some(p), Some(a)) => annotate::write_copy(p, &info, a).err(),
+        _ => None,
+    };
     if let Some(code) = signals.exit_code() {
         return Err(CliError {
             message: format!(
@@ -251,6 +294,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     }
     if let Some(e) = sink_error {
         return Err(CliError::io(format!("writing outputs failed: {e}")));
+    }
+    if let Some(e) = annotate_error {
+        return Err(e);
     }
     if let Some((p, e)) = geojson_error {
         return Err(CliError::io(format!(

@@ -43,10 +43,10 @@ mod source;
 pub use droneid_core::Complex32;
 pub use format::{SampleFormat, SUPPORTED_FORMATS, SUPPORTED_SIGMF_DATATYPES};
 pub use sigmf::{
-    format_utc_ns, parse_datetime_ns, parse_sigmf_meta, path_with_suffix, read_sigmf_meta,
-    segment_holding, segment_index, sigmf_base_path, sigmf_meta_json, sigmf_meta_json_segments,
-    write_annotated_copy, write_sigmf_meta, Annotation, CaptureSegment, SigmfMeta, SigmfWriter,
-    DRONEID_EXTENSION, DRONEID_EXTENSION_VERSION,
+    burst_len_samples, droneid_annotation, format_utc_ns, parse_datetime_ns, parse_sigmf_meta,
+    path_with_suffix, read_sigmf_meta, segment_holding, segment_index, sigmf_base_path,
+    sigmf_meta_json, sigmf_meta_json_segments, write_annotated_copy, write_sigmf_meta, Annotation,
+    CaptureSegment, SigmfMeta, SigmfWriter, DRONEID_EXTENSION, DRONEID_EXTENSION_VERSION,
 };
 pub use source::{open_input, InputOptions, SampleSource, SourceInfo, DEFAULT_BUFFER_BYTES};
 

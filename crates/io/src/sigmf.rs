@@ -86,6 +86,68 @@ pub fn segment_holding(segments: &[CaptureSegment], start: i64, len: u64) -> Opt
     (first == last).then_some(first)
 }
 
+/// Length in samples, at `sample_rate_hz`, of a DroneID burst of `symbols` OFDM symbols
+/// (9: 9880 samples at 15.36 MS/s; 8: 8776), rounded up.
+pub fn burst_len_samples(symbols: u8, sample_rate_hz: f64) -> u64 {
+    let base = if symbols >= 9 {
+        droneid_core::BurstFormat::Nine.len_base()
+    } else {
+        droneid_core::BurstFormat::Eight.len_base()
+    };
+    (base as f64 * sample_rate_hz / droneid_core::BASE_SAMPLE_RATE_HZ).ceil() as u64
+}
+
+/// The SigMF annotation of one decoded burst, from its JSON line (`frame_json`, the keys of
+/// `droneid decode`): `core:sample_start`/`core:sample_count` (`sample_start`, the burst
+/// length at `sample_rate_hz`), the occupied 9.015 MHz around the absolute `center_freq_hz`
+/// as `core:freq_lower_edge`/`core:freq_upper_edge` (left out when the centre is unknown),
+/// `core:label` "DroneID", a `core:comment` with serial number and message type, and every
+/// non-null key of the line as `droneid:<key>`. `sample_offset` is subtracted from the
+/// start (0 for the recording the line came from).
+pub fn droneid_annotation(
+    frame_json: &Map<String, Value>,
+    sample_rate_hz: f64,
+    sample_offset: i64,
+) -> Annotation {
+    let start = frame_json
+        .get("start_sample")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        - sample_offset;
+    let symbols = frame_json
+        .get("symbols")
+        .and_then(Value::as_u64)
+        .unwrap_or(9) as u8;
+    let center = frame_json.get("center_freq_hz").and_then(Value::as_f64);
+    let half_bw = 0.5 * droneid_core::OCCUPIED_BANDWIDTH_HZ;
+    let serial = frame_json
+        .get("serial_number")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let msg_type = frame_json.get("msg_type").and_then(Value::as_u64);
+    let mut comment = format!("serial {serial}");
+    if let Some(t) = msg_type {
+        comment.push_str(&format!(", message type 0x{t:02x}"));
+    }
+    if frame_json.get("crc24_ok") == Some(&Value::Bool(false)) {
+        comment.push_str(", CRC24 failed");
+    }
+    let extra = frame_json
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (format!("droneid:{k}"), v.clone()))
+        .collect();
+    Annotation {
+        sample_start: start.max(0) as u64,
+        sample_count: burst_len_samples(symbols, sample_rate_hz),
+        label: "DroneID".into(),
+        freq_lower_edge_hz: center.map(|c| c - half_bw),
+        freq_upper_edge_hz: center.map(|c| c + half_bw),
+        comment: Some(comment),
+        extra,
+    }
+}
+
 const NS_PER_S: i128 = 1_000_000_000;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
