@@ -88,8 +88,8 @@ impl RunSink for DecodeSink {
             return;
         };
         self.tracks.push(&frame);
-        self.sinks.frame(&frame);
-        let mut json = frame.to_json();
+        // The line every output shows: the frame's keys plus the sensor's.
+        let mut json = self.sinks.json(&frame);
         if let Some(t) = utc {
             json.insert("utc".into(), t.into());
         }
@@ -100,6 +100,7 @@ impl RunSink for DecodeSink {
                 0,
             ));
         }
+        self.sinks.frame(&frame, &json);
         if self.write_error.is_none() {
             let line = serde_json::Value::Object(json).to_string();
             // Flushed per frame: a reader (or a killed run) sees every frame decoded so far.

@@ -153,9 +153,9 @@ impl Sinks {
             None => {}
         }
         if let Some(p) = &args.hdf5 {
-            sinks.push(Box::new(
-                Hdf5Writer::create(p, attrs).map_err(usage("--hdf5"))?,
-            ));
+            let mut h5 = Hdf5Writer::create(p, attrs).map_err(usage("--hdf5"))?;
+            h5.set_sensor(&sensor).map_err(usage("--hdf5"))?;
+            sinks.push(Box::new(h5));
         }
         Ok(Self {
             sinks,

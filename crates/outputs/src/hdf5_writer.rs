@@ -157,6 +157,24 @@ impl Hdf5Writer {
         Ok(me)
     }
 
+    /// Records the sensor as root attributes: `sensor_id` (when set) and `sensor_lat_deg`,
+    /// `sensor_lon_deg`, `sensor_alt_m` (NaN when not given), when the position is known.
+    pub fn set_sensor(&mut self, sensor: &crate::Sensor) -> Result<(), OutputError> {
+        let loc: &hdf5::Location = &self.file;
+        (|| -> hdf5::Result<()> {
+            if let Some(id) = &sensor.id {
+                write_str(loc, "sensor_id", id)?;
+            }
+            if let Some(p) = sensor.position {
+                write_f64(loc, "sensor_lat_deg", p.lat_deg)?;
+                write_f64(loc, "sensor_lon_deg", p.lon_deg)?;
+                write_f64(loc, "sensor_alt_m", p.alt_m.unwrap_or(f64::NAN))?;
+            }
+            Ok(())
+        })()
+        .map_err(|e| self.write_err(e))
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
