@@ -372,7 +372,10 @@ fn live_has_every_output_and_routes_soapy_logging() {
         .unwrap();
     let header = String::from_utf8_lossy(&h5.stdout);
     assert!(h5.status.success() && header.contains("frames"));
-    assert!(header.contains("\"sensor_id\"") && header.contains("\"mast-3\""), "{header}");
+    assert!(
+        header.contains("\"sensor_id\"") && header.contains("\"mast-3\""),
+        "{header}"
+    );
     assert_eq!(sub.take(6, Duration::from_secs(10)).len(), 6);
     assert_eq!(recv_events(&sock, Duration::from_millis(300)).len(), 18);
     assert!(
