@@ -262,6 +262,8 @@ pub struct Channelizer {
     scratch: Vec<Complex32>,
     batch_frames: usize,
     frames: u64,
+    /// Frames computed by the AVX2 kernels since construction (tests check the kernel ran).
+    simd_frames: u64,
     passband_hz: f64,
     stopband_hz: f64,
     /// Present when the CPU has AVX2 + FMA (checked once in `new`).
@@ -395,6 +397,7 @@ impl Channelizer {
             scratch,
             batch_frames,
             frames: 0,
+            simd_frames: 0,
             passband_hz,
             stopband_hz,
             #[cfg(target_arch = "x86_64")]
@@ -411,6 +414,13 @@ impl Channelizer {
         {
             self.avx2 = None;
         }
+    }
+
+    /// Output frames computed by an AVX2 kernel since construction (0 on the portable path), so
+    /// that tests can tell the kernel really ran.
+    #[doc(hidden)]
+    pub fn simd_frames(&self) -> u64 {
+        self.simd_frames
     }
 
     /// Forget all history: the next input sample is input index 0 again.
@@ -543,6 +553,7 @@ impl Channelizer {
                     if x86::fused(tok, hist, taps, d, m, first, nf, dst) {
                         self.next_off += nf * d;
                         self.frames += nf as u64;
+                        self.simd_frames += nf as u64;
                         produced += nf;
                         continue;
                     }
@@ -577,6 +588,7 @@ impl Channelizer {
             if x86::fold(tok, hist, taps, d, m, first, bufs) {
                 self.next_off += nf * d;
                 self.frames += nf as u64;
+                self.simd_frames += nf as u64;
                 return;
             }
         }
@@ -749,6 +761,12 @@ mod x86 {
         true
     }
 
+    /// [`fold_fixed`] compiled for AVX2 + FMA (the compiler vectorises its fixed-size loops).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 and FMA (callers hold an [`Avx2Fma`] token). There is no other
+    /// requirement: the body is safe code with checked slice indexing.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn fold_avx2<const N: usize>(
         hist: &[f32],
@@ -862,6 +880,13 @@ mod x86 {
     }
 
     /// The [`fused`] kernel for `M = MM = 4R` channels (`R` vectors of 4 complex per frame).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 and FMA, and the bounds that [`fused`] asserts must hold
+    /// (the kernel reads and writes through raw pointers without checks): `taps.len()` is a
+    /// non-zero multiple of `2·MM`; `2·(nf − 1)·(MM/2) + taps.len() ≤ hist.len()`;
+    /// `col + nf ≤ stride` and `(MM − 1)·stride + col + nf ≤ out.len()`.
     #[target_feature(enable = "avx2,fma")]
     unsafe fn fused_kernel<const R: usize, const MM: usize>(
         hist: &[f32],

@@ -90,6 +90,17 @@ fn configs() -> Vec<ChannelizerConfig> {
     ]
 }
 
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[test]
 fn fast_pfb_matches_scalar_reference() {
     for (i, (cfg, portable)) in configs()
@@ -112,6 +123,19 @@ fn fast_pfb_matches_scalar_reference() {
                 err = err.max((a - b).norm_sqr());
                 sig = sig.max(b.norm_sqr());
             }
+        }
+        // The path under test really ran: the AVX2 kernels whenever the CPU has AVX2 + FMA
+        // and the channel count has one (2, 4, 6, 8, 16), never when forced portable. On a
+        // CPU without them the "fast" run is the portable fold, which is all that can run.
+        let simd_shape = matches!(ch.num_channels(), 2 | 4 | 6 | 8 | 16);
+        if portable || !cpu_has_avx2_fma() || !simd_shape {
+            assert_eq!(ch.simd_frames(), 0, "cfg {cfg:?} portable {portable}");
+        } else {
+            assert_eq!(
+                ch.simd_frames(),
+                ch.outputs_produced(),
+                "cfg {cfg:?}: the CPU has AVX2 + FMA but the AVX2 kernel did not run"
+            );
         }
         let rel_db = 10.0 * (err / sig).log10();
         // f32 arithmetic over ≤ a few hundred taps: ~−120 dB expected; −80 dB is the spec.

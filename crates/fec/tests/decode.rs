@@ -14,14 +14,7 @@ const SEED_DIRTY: u64 = 0x0D0E_0003;
 const SEED_ERASURE: u64 = 0x0D0E_0004;
 
 fn have_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    common::cpu_has_avx2()
 }
 
 /// Backends available on this machine (Scalar always; Avx2 when the CPU has it).
@@ -33,13 +26,22 @@ fn backends() -> Vec<Backend> {
     v
 }
 
+/// A decoder on `backend`; an explicit backend must be the one that runs (no silent fallback).
 fn decoder(backend: Backend, max_iterations: u32, early_stop: bool) -> BlockDecoder {
-    BlockDecoder::new(&DecoderConfig {
+    let d = BlockDecoder::new(&DecoderConfig {
         max_iterations,
         backend,
         early_stop,
     })
-    .unwrap()
+    .unwrap();
+    if backend != Backend::Auto {
+        assert_eq!(
+            d.backend(),
+            backend,
+            "decoder did not take the {backend:?} kernel"
+        );
+    }
+    d
 }
 
 fn to_array(v: Vec<f32>) -> [f32; E] {
@@ -236,6 +238,12 @@ fn scalar_vs_avx2_agree() {
     const FRAMES: usize = 60;
     let mut sc = decoder(Backend::Scalar, 4, false);
     let mut av = decoder(Backend::Avx2, 4, false);
+    assert_eq!(sc.backend(), Backend::Scalar);
+    assert_eq!(
+        av.backend(),
+        Backend::Avx2,
+        "the AVX2 kernel must run on an AVX2 CPU"
+    );
     // (Es/N0 dB, max CRC-outcome disagreements of FRAMES). Away from the waterfall both
     // decoders converge (or fail) together; at -3.2 dB (FER ≈ 30 %) the fixed-point and
     // windowing differences flip a few borderline frames, hence the looser bound there.

@@ -665,163 +665,6 @@ pub(crate) fn genie_ber(taps: &[(f64, Complex64)], snr_db: f64) -> f64 {
     g.iter().map(|&gk| q_func((esn0 * gk).sqrt())).sum::<f64>() / NC as f64
 }
 
-/// Genie LLRs for e' at in-band SNR: perfect channel (`taps`) and σ² knowledge.
-fn ideal_llrs(
-    rng: &mut ChaCha8Rng,
-    bits: &[u8; CODED_BITS],
-    snr_db: f64,
-    taps: &[(f64, Complex64)],
-    out: &mut [f32; CODED_BITS],
-) {
-    // Per-carrier Es/N0 = SNR·601/600 (mean gain 1); per real dimension noise var σ²/2.
-    let esn0 = 10f64.powf(snr_db / 10.0) * (NC + 1) as f64 / NC as f64;
-    let sigma2 = 1.0 / esn0;
-    let sd = (sigma2 / 2.0).sqrt();
-    let g = carrier_gains(taps);
-    let a = std::f64::consts::FRAC_1_SQRT_2;
-    for (j, (o, &b)) in out.iter_mut().zip(bits).enumerate() {
-        let amp = g[(j % BITS_PER_SYMBOL) / 2].sqrt();
-        let n: f64 = rng.sample(StandardNormal);
-        let y = if b == 0 { a } else { -a } * amp + n * sd;
-        *o = (2.0 * std::f64::consts::SQRT_2 * y * amp / sigma2) as f32;
-    }
-}
-
-/// Sweep for the report: raw BER and FER of the demodulator vs ideal LLRs.
-/// `cargo test --release -p droneid-ofdm sweep -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn sweep_ber_fer_vs_snr() {
-    use droneid_fec::{append_crc24, encode_and_scramble, BlockDecoder, DecoderConfig};
-    let scr = scrambler();
-    let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
-    let mut dec = BlockDecoder::new(&DecoderConfig::default()).unwrap();
-    let mut out = DemodResult::default();
-    let n = 200;
-    for (chan, mp) in [("awgn", false), ("3-tap+20ppm", true)] {
-        for snr in [-6.0, -5.0, -4.0, -3.0, -2.0, 0.0, 3.0, 10.0] {
-            let mut rng = ChaCha8Rng::seed_from_u64(SEED_E2E ^ (snr as i64 as u64) ^ mp as u64);
-            let (mut ok, mut ok_ideal, mut berr, mut fail, mut snr_est) = (0, 0, 0, 0, 0.0);
-            let mut genie = 0.0;
-            let mut ideal = [0.0f32; CODED_BITS];
-            for _ in 0..n {
-                let mut payload = [0u8; 173];
-                rng.fill(&mut payload[..]);
-                let block = append_crc24(&payload);
-                let ep = encode_and_scramble(&block);
-                let imp = if mp {
-                    multipath(snr)(&mut rng)
-                } else {
-                    awgn(snr)(&mut rng)
-                };
-                let cap = make_capture_bits(&mut rng, BurstFormat::Nine, &imp, &scr, &ep);
-                let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 25.0);
-                let mut decoded = [0u8; 176];
-                if demod.demodulate(&cap.samples, hint, &mut out).is_ok() {
-                    berr += bit_errors(&out.llrs, &ep);
-                    snr_est += out.snr_db as f64;
-                    if dec.decode(&out.llrs, &mut decoded).is_ok() && decoded == block {
-                        ok += 1;
-                    }
-                } else {
-                    fail += 1;
-                    berr += CODED_BITS / 2;
-                }
-                ideal_llrs(&mut rng, &ep, snr, &imp.taps, &mut ideal);
-                genie += genie_ber(&imp.taps, snr) / n as f64;
-                if dec.decode(&ideal, &mut decoded).is_ok() && decoded == block {
-                    ok_ideal += 1;
-                }
-            }
-            eprintln!(
-                "{chan:12} SNR {snr:5.1} dB: raw BER {:.4} (genie {:.4}) | FER {:.3} (genie LLR {:.3}) | demod failures {fail} | SNR est {:.2}",
-                berr as f64 / (n * CODED_BITS) as f64,
-                genie,
-                1.0 - ok as f64 / n as f64,
-                1.0 - ok_ideal as f64 / n as f64,
-                snr_est / (n - fail).max(1) as f64
-            );
-        }
-    }
-}
-
-/// Timing of one demodulate() call (report figure).
-#[test]
-#[ignore]
-fn time_demodulate() {
-    let scr = scrambler();
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED_CLEAN);
-    let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
-    let mut out = DemodResult::default();
-    let imp = Impairments {
-        snr_db: Some(0.0),
-        ..Impairments::clean(40_000.0)
-    };
-    let cap = make_capture(&mut rng, BurstFormat::Nine, &imp, &scr);
-    let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 20.0);
-    let reps = 2000;
-    let t0 = std::time::Instant::now();
-    for _ in 0..reps {
-        demod.demodulate(&cap.samples, hint, &mut out).unwrap();
-    }
-    let dt = t0.elapsed().as_secs_f64() / reps as f64;
-    eprintln!("demodulate(): {:.1} µs per call", dt * 1e6);
-}
-
-/// Diagnostics: raw BER loss vs genie per impairment (no FEC).
-#[test]
-#[ignore]
-fn diag_raw_loss_by_impairment() {
-    for (name, mp, ppm) in [
-        ("mp", true, 0.0),
-        ("ppm", false, 20.0),
-        ("mp+ppm", true, 20.0),
-    ] {
-        for snr in [-3.0, 10.0] {
-            let f = move |rng: &mut ChaCha8Rng| {
-                let mut imp = if mp {
-                    multipath(snr)(rng)
-                } else {
-                    awgn(snr)(rng)
-                };
-                imp.ppm = ppm;
-                imp
-            };
-            let scr = scrambler();
-            let mut rng = ChaCha8Rng::seed_from_u64(99);
-            let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
-            let mut out = DemodResult::default();
-            let (mut e, mut g, mut snr_e, mut taps, mut sco) = (0usize, 0.0, 0.0, 0.0, 0.0);
-            let mut per_block = [0usize; 6];
-            let n = 60;
-            for _ in 0..n {
-                let imp = f(&mut rng);
-                let cap = make_capture(&mut rng, BurstFormat::Nine, &imp, &scr);
-                let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 20.0);
-                demod.demodulate(&cap.samples, hint, &mut out).unwrap();
-                e += bit_errors(&out.llrs, &cap.bits);
-                for b in 0..6 {
-                    per_block[b] += out.llrs[b * 1200..(b + 1) * 1200]
-                        .iter()
-                        .zip(&cap.bits[b * 1200..(b + 1) * 1200])
-                        .filter(|(l, b)| (**l < 0.0) != (**b == 1))
-                        .count();
-                }
-                g += genie_ber(&imp.taps, snr) / n as f64;
-                snr_e += out.snr_db as f64 / n as f64;
-                taps += out.smoothing_taps as f64 / n as f64;
-                sco += out.sco_ppm as f64 / n as f64;
-            }
-            eprintln!(
-                "{name:7} {snr:5.1} dB: BER {:.5} genie {:.5} snr_est {snr_e:.2} taps {taps:.1} sco {sco:.1} per-block {:?}",
-                e as f64 / (n * CODED_BITS) as f64,
-                g,
-                per_block
-            );
-        }
-    }
-}
-
 #[test]
 fn llr_scale_is_consistent() {
     const SEED_LLR: u64 = 0xC1EA_0009;
@@ -878,16 +721,16 @@ fn llr_scale_is_consistent() {
     }
 }
 
-/// Stress: many random bursts (all formats, CFO up to ±187 kHz, hint ±25, multipath, ±20 ppm)
-/// at +3 and −3 dB: no failures, no wrong formats, no integer-CFO slips.
+/// Stress: random bursts (all formats, CFO up to ±187 kHz, hint ±25, multipath, ±20 ppm)
+/// at +3 and −3 dB: no failures, no wrong formats, no integer-CFO slips. 120 trials (a few
+/// seconds in release) so that it runs in CI; the seed is fixed.
 #[test]
-#[ignore]
 fn stress_random_bursts() {
     let scr = scrambler();
     let mut rng = ChaCha8Rng::seed_from_u64(0x57E5_5000);
     let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
     let mut out = DemodResult::default();
-    let (mut bad, n) = (0, 800);
+    let (mut bad, n) = (0, 120);
     for t in 0..n {
         // Half at +3 dB, half at −3 dB (raw BER bound 0.25 / 0.33 flags an integer-CFO slip).
         let (snr, max_ber) = if t % 2 == 0 {

@@ -53,3 +53,16 @@ pub fn clean_llr(bits: &[u8], mag: f32) -> Vec<f32> {
 pub fn unscrambled(block: &[u8; BLOCK_BYTES]) -> [u8; E] {
     encode_block(block)
 }
+
+/// Whether this CPU has AVX2 (asked of the CPU, not of the decoder, so that a decoder that
+/// falls back to scalar on an AVX2 machine fails the tests instead of skipping them).
+pub fn cpu_has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
