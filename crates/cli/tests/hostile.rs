@@ -766,16 +766,31 @@ fn paths_that_are_not_sample_files() {
     write(&p, &[0u8; 80]);
     decode("raw without rate", &[s(&p)]).fails(2, &["--sample-rate"]);
 
-    // Unreadable file (permissions). Root reads it anyway: skip that case.
-    let p = dir.path("secret.cf32");
-    write(&p, &[0u8; 800]);
+    // Unreadable inputs. CI runs the tests as root, which reads any file whatever its
+    // permissions, so the case that always runs is a path that exists but that open(2) refuses
+    // to everyone, root included: a Unix socket (ENXIO, "No such device or address"). Without
+    // root, a file with mode 000 (EACCES) is checked as well.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::net::UnixListener;
+        let p = dir.path("socket.cf32");
+        let _raw = UnixListener::bind(&p).unwrap();
+        assert!(
+            File::open(&p).is_err(),
+            "a socket cannot be opened, even by root"
+        );
+        decode("unreadable (socket)", &[s(&p), "--sample-rate", "15.36M"])
+            .fails(2, &["cannot open", "socket.cf32"]);
+        let m = dir.path("socket.sigmf-meta");
+        let _meta = UnixListener::bind(&m).unwrap();
+        decode("unreadable meta (socket)", &[s(&m)])
+            .fails(2, &["cannot open", "socket.sigmf-meta"]);
+
+        let p = dir.path("secret.cf32");
+        write(&p, &[0u8; 800]);
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-        if File::open(&p).is_ok() {
-            println!("note: running as root (permissions are not enforced); unreadable-file case skipped");
-        } else {
+        if File::open(&p).is_err() {
             decode("unreadable", &[s(&p), "--sample-rate", "15.36M"])
                 .fails(2, &["cannot open", "secret.cf32"]);
             let m = dir.path("secret.sigmf-meta");

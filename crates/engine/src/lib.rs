@@ -53,9 +53,9 @@ pub use block::Block;
 pub use decode::{BurstDecoder, DecodedBurst};
 pub use detection::{BurstJob, DetectionStage};
 pub use file::FileSource;
-pub use lookback::{lookback_samples, Lookback};
+pub use lookback::Lookback;
 pub use memory::MemorySource;
-pub use order::{Deduplicator, FrameOrder};
+pub use order::FrameOrder;
 pub use source::{BlockSource, SourceDescription, SourceError, SourceRead};
 pub use stats::{CountersSnapshot, LiveCounters};
 pub use stream::StreamDecoder;
@@ -200,7 +200,7 @@ impl Stages {
             .collect::<Result<Vec<_>, _>>()?;
         let span = decoders[0].input_span();
         let block_samples = cfg.block_samples.max(frame_len).div_ceil(frame_len) * frame_len;
-        let lookback = lookback_samples(&detector, span.1, block_samples) as u64;
+        let lookback = lookback::lookback_samples(&detector, span.1, block_samples) as u64;
         let max_held = Lookback::max_blocks_for(lookback, block_samples);
         let power_len = analysis.power_capacity(block_samples);
         Ok(Self {

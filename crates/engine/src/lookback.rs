@@ -11,7 +11,7 @@ use crate::block::Block;
 /// Samples of look-back needed so that every candidate's segment is still held when the
 /// detector reports it: the detector's warm-up (128 frames) and latency, two segments of
 /// `segment_len` samples, and one block of `block_samples`.
-pub fn lookback_samples(
+pub(crate) fn lookback_samples(
     detector: &EnergyDetector,
     segment_len: usize,
     block_samples: usize,

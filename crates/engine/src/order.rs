@@ -77,7 +77,7 @@ impl FrameOrder {
 /// events, overlapping channels) within half a burst and 4.5 MHz, with the same block, is a
 /// duplicate. Frames must come in candidate order.
 #[derive(Debug, Clone)]
-pub struct Deduplicator {
+pub(crate) struct Deduplicator {
     recent: VecDeque<(i64, f64, [u8; 176])>,
     half_burst_samples: f64,
 }
