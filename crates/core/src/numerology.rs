@@ -2,6 +2,9 @@
 
 /// Base sample rate of a DroneID burst, samples per second (spec §2.1).
 pub const BASE_SAMPLE_RATE_HZ: f64 = 15_360_000.0;
+/// Lowest input sample rate decoded, Hz: a 4 MS/s capture holds about 240 of the 600 carriers
+/// (the rest are erasures), which the rate-0.196 turbo code still decodes at moderate SNR.
+pub const MIN_SAMPLE_RATE_HZ: f64 = 4_000_000.0;
 /// Subcarrier spacing in Hz.
 pub const SUBCARRIER_SPACING_HZ: f64 = 15_000.0;
 /// FFT length at the base rate.

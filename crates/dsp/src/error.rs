@@ -14,14 +14,6 @@ pub enum DspError {
         /// What was expected.
         reason: &'static str,
     },
-    /// Output rate above input rate (only decimation / fractional down-sampling is supported).
-    #[error("output rate {output_rate_hz} Hz exceeds input rate {input_rate_hz} Hz")]
-    Upsampling {
-        /// Input rate in Hz.
-        input_rate_hz: f64,
-        /// Output rate in Hz.
-        output_rate_hz: f64,
-    },
     /// Passband edge not below stopband edge.
     #[error("passband {passband_hz} Hz must be below stopband {stopband_hz} Hz")]
     BadTransition {

@@ -7,6 +7,7 @@
 //!   `≤` the input rate with a polyphase filter bank (exact phases for small rational
 //!   ratios, linearly interpolated phases otherwise).
 //! * [`FftCorrelator`]: streaming overlap-save correlation with a known template.
+//! * [`SpectralExcisor`]: short-time FFT excision of narrowband interference.
 //! * [`sliding_energy`], [`cp_correlate`]: sliding-window kernels with `f64` running sums.
 //! * [`complex`]: small slice helpers ([`power`], [`energy`], [`dot_conj`]).
 //!
@@ -43,6 +44,7 @@ pub use droneid_core::Complex32;
 pub mod complex;
 pub mod correlator;
 mod error;
+pub mod excision;
 pub mod fir;
 pub mod kernels;
 pub mod resampler;
@@ -51,6 +53,7 @@ pub mod rotator;
 pub use complex::{dot_conj, energy, power};
 pub use correlator::{cp_correlate, sliding_energy, FftCorrelator};
 pub use error::DspError;
+pub use excision::SpectralExcisor;
 pub use fir::{design_lowpass, kaiser_beta_for_attenuation, kaiser_num_taps};
 pub use kernels::Backend;
 pub use resampler::{ChannelResampler, ResamplerConfig};

@@ -1,8 +1,9 @@
-//! Channel resampler: mix → low-pass → resample to any rate `≤` the input rate.
+//! Channel resampler: mix → low-pass → resample to any rate (decimation, or interpolation of
+//! a capture narrower than the output rate).
 //!
 //! # Time convention
 //!
-//! Let `R = input_rate / output_rate ≥ 1` ([`ChannelResampler::ratio`]) and
+//! Let `R = input_rate / output_rate` ([`ChannelResampler::ratio`]; `R < 1` interpolates) and
 //! `D = delay_input_samples()`. Counting input samples `n` and output samples `k` from
 //! construction (or [`ChannelResampler::reset`]):
 //!
@@ -62,13 +63,14 @@ const LANES: usize = kernels::TAP_MULTIPLE;
 pub struct ResamplerConfig {
     /// Input sample rate, `> 0`.
     pub input_rate_hz: f64,
-    /// Output sample rate, `0 < output ≤ input` (usually `15.36e6`).
+    /// Output sample rate, `> 0` (usually `15.36e6`; above the input rate the resampler
+    /// interpolates, and the stopband must then lie below the *input* Nyquist rate).
     pub output_rate_hz: f64,
     /// Frequency (relative to the input's centre) that is shifted to 0 Hz.
     pub center_offset_hz: f64,
     /// One-sided passband edge, `≥ 0` (e.g. `4.6e6` for the 9.015 MHz DroneID burst).
     pub passband_hz: f64,
-    /// One-sided stopband edge, `passband < stopband ≤ output_rate/2` (e.g. `7.0e6`).
+    /// One-sided stopband edge, `passband < stopband ≤ min(input, output rate)/2` (e.g. `7.0e6`).
     pub stopband_hz: f64,
     /// Stopband attenuation in dB, `20..=150` (e.g. `60`).
     pub attenuation_db: f32,
@@ -161,8 +163,8 @@ impl ChannelResampler {
     ///
     /// # Errors
     /// [`DspError::OutOfRange`] for non-finite or non-positive rates, a negative passband, a
-    /// stopband above the output Nyquist rate or an attenuation outside `20..=150` dB;
-    /// [`DspError::Upsampling`] if `output_rate > input_rate`; [`DspError::BadTransition`] if
+    /// stopband above the lower of the two Nyquist rates or an attenuation outside `20..=150`
+    /// dB; [`DspError::BadTransition`] if
     /// `passband ≥ stopband`; [`DspError::TooManyTaps`] if the design needs more than
     /// [`MAX_TAPS_PER_PHASE`] taps per phase.
     pub fn new(cfg: &ResamplerConfig) -> Result<Self, DspError> {
@@ -197,12 +199,6 @@ impl ChannelResampler {
                 reason: "must be > 0",
             });
         }
-        if fout > fin * (1.0 + 1e-12) {
-            return Err(DspError::Upsampling {
-                input_rate_hz: fin,
-                output_rate_hz: fout,
-            });
-        }
         if cfg.passband_hz < 0.0 {
             return Err(DspError::OutOfRange {
                 name: "passband_hz",
@@ -216,11 +212,11 @@ impl ChannelResampler {
                 stopband_hz: cfg.stopband_hz,
             });
         }
-        if cfg.stopband_hz > fout / 2.0 * (1.0 + 1e-12) {
+        if cfg.stopband_hz > fout.min(fin) / 2.0 * (1.0 + 1e-12) {
             return Err(DspError::OutOfRange {
                 name: "stopband_hz",
                 value: cfg.stopband_hz,
-                reason: "must be <= output_rate_hz / 2",
+                reason: "must be <= min(input_rate_hz, output_rate_hz) / 2",
             });
         }
         if !(20.0..=150.0).contains(&cfg.attenuation_db) {

@@ -69,7 +69,7 @@ use droneid_core::{
 use rustfft::{Fft, FftPlanner};
 
 use crate::chest::{LocalLinearSmoother, ADAPTIVE_TAPS};
-use crate::{qpsk_map, zc_carriers};
+use crate::{qpsk_map, zc_carriers, QPSK_AMPLITUDE};
 
 const N: usize = FFT_LEN;
 const NC: usize = NUM_CARRIERS;
@@ -106,6 +106,18 @@ const NOISE_FLOOR_REL: f64 = 1e-6;
 const DC_SIGNIFICANCE: f64 = 30.0;
 /// Largest sample-clock offset applied (timing drift per sample): 200 ppm.
 const MAX_SCO: f64 = 200e-6;
+/// Fewest carriers inside the captured band for a burst to be demodulated (a 4 MS/s capture
+/// holds ≈ 240 of the 600).
+const MIN_VALID_CARRIERS: usize = 96;
+/// Reliability: half-width (carriers) of the per-symbol window that follows interferers that
+/// come and go within a burst (a Bluetooth hop is ≈ 67 carriers wide).
+const REL_HALF_WINDOW: usize = 8;
+/// Reliability: a carrier's residual averaged over the burst's symbols (≈ 8 values) must
+/// exceed the typical level by this factor to lower its weight; on a clean burst the chance
+/// of that is ≈ 1e-4 per carrier.
+const REL_COLUMN_THRESHOLD: f32 = 3.0;
+/// Reliability: the same for the per-symbol window (17 carriers): ≈ 1e-4 per cell when clean.
+const REL_WINDOW_THRESHOLD: f32 = 2.2;
 
 /// Demodulator settings. `Default` gives the values documented per field.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +155,13 @@ pub struct DemodConfig {
     /// burst has no DC content of its own, while a receiver DC spike would bias the CP-based
     /// CFO estimate and, after CFO correction, land on data carriers. Default true.
     pub remove_dc: bool,
+    /// Per-carrier (and per-symbol) reliability: estimate noise plus interference of every
+    /// carrier and symbol from the residuals `Y − Ĥ·x̂` (pilots known, data hard-decided) and
+    /// scale the LLRs of cells that stand clearly above the burst's typical residual by the
+    /// inverse of their excess (a CW spur, a Bluetooth hop, the edge of a Wi-Fi burst,
+    /// another burst overlapping part of the channel). Cells at the typical level keep their
+    /// weight, so a clean burst is demodulated as before. Default true.
+    pub carrier_reliability: bool,
 }
 
 impl Default for DemodConfig {
@@ -156,6 +175,7 @@ impl Default for DemodConfig {
             min_zc_metric: 0.15,
             symbol0_threshold: 0.5,
             remove_dc: true,
+            carrier_reliability: true,
         }
     }
 }
@@ -222,6 +242,11 @@ pub struct DemodResult {
     pub smoothing_taps: u16,
     /// Sample-clock offset applied, ppm (timing drift; 0 when too noisy to estimate).
     pub sco_ppm: f32,
+    /// Carriers outside the captured band (see [`BurstDemodulator::set_valid_band`]): their
+    /// LLRs are 0 (erasures).
+    pub erased_carriers: u16,
+    /// Data cells (symbol × carrier) whose LLRs were scaled down by the reliability estimate.
+    pub downweighted_cells: u16,
 }
 
 impl Default for DemodResult {
@@ -242,6 +267,8 @@ impl Default for DemodResult {
             erased_blocks: 0,
             smoothing_taps: 0,
             sco_ppm: 0.0,
+            erased_carriers: 0,
+            downweighted_cells: 0,
         }
     }
 }
@@ -263,6 +290,8 @@ impl DemodResult {
         self.erased_blocks = 0;
         self.smoothing_taps = 0;
         self.sco_ppm = 0.0;
+        self.erased_carriers = 0;
+        self.downweighted_cells = 0;
     }
 }
 
@@ -298,6 +327,16 @@ pub struct BurstDemodulator {
     ramp: [Complex32; NC],
     /// Channel model of the symbol being processed.
     hmod: [Complex32; NC],
+    /// Captured band relative to the input's 0 Hz, Hz (see `set_valid_band`).
+    valid_band_hz: (f64, f64),
+    /// Carriers inside the captured band for the burst being demodulated.
+    valid: [bool; NC],
+    /// Residual power |Y − Ĥx̂|² per symbol and carrier (reliability estimate).
+    resid: Vec<[f32; NC]>,
+    /// LLR weight per symbol and carrier (1 = typical, < 1 = noisier than typical).
+    weight: Vec<[f32; NC]>,
+    /// Scratch for the median of the residuals.
+    sort_buf: Vec<f32>,
 }
 
 impl std::fmt::Debug for BurstDemodulator {
@@ -389,7 +428,21 @@ impl BurstDemodulator {
             gs: [Complex32::new(0.0, 0.0); NC],
             ramp: [Complex32::new(0.0, 0.0); NC],
             hmod: [Complex32::new(0.0, 0.0); NC],
+            valid_band_hz: (f64::NEG_INFINITY, f64::INFINITY),
+            valid: [true; NC],
+            resid: vec![[0.0; NC]; NSYM],
+            weight: vec![[1.0; NC]; NSYM],
+            sort_buf: Vec::with_capacity(NSYM * NC),
         }
+    }
+
+    /// Sets the band that the input slice really holds, `lo_hz < f < hi_hz` relative to its
+    /// 0 Hz (before any CFO correction): carriers of a burst that fall outside it (a capture
+    /// narrower than the burst, or a burst beyond the edge of a wideband capture) are erasures,
+    /// and noise and SNR are estimated on the others. Default: the whole band. Stays in force
+    /// for later calls.
+    pub fn set_valid_band(&mut self, lo_hz: f64, hi_hz: f64) {
+        self.valid_band_hz = (lo_hz, hi_hz);
     }
 
     /// The configuration in use.
@@ -455,9 +508,20 @@ impl BurstDemodulator {
             return Err(DemodFailure::NoZcPair);
         }
 
-        // 4. Total CFO correction over the whole buffer.
+        // 4. Total CFO correction over the whole buffer; carriers outside the captured band.
         let f_tot = f_frac + m as f64 * SUBCARRIER_SPACING_HZ;
         rotate(&self.buf, &mut self.work, 0, f_tot / fs);
+        let (lo, hi) = self.valid_band_hz;
+        let mut n_valid = 0;
+        for i in 0..NC {
+            let f = carrier_k(i) as f64 * SUBCARRIER_SPACING_HZ + f_tot;
+            self.valid[i] = f > lo && f < hi;
+            n_valid += self.valid[i] as usize;
+        }
+        out.erased_carriers = (NC - n_valid) as u16;
+        if n_valid < MIN_VALID_CARRIERS {
+            return Err(DemodFailure::NoZcPair);
+        }
 
         // 5. Fine timing from the ZC channel phase slope.
         self.fft_carriers(wz, ZC600_SYM);
@@ -493,7 +557,7 @@ impl BurstDemodulator {
         if valid[SYM0] {
             self.model_channel(&fit, SYM0);
             let (mut num, mut den) = (Complex64::new(0.0, 0.0), 0.0f64);
-            for i in 0..NC {
+            for i in (0..NC).filter(|&i| self.valid[i]) {
                 let h = self.hmod[i];
                 let z = self.ycar[SYM0][i] * self.x0[i].conj() * h.conj();
                 num += Complex64::new(z.re as f64, z.im as f64);
@@ -524,6 +588,13 @@ impl BurstDemodulator {
         // Mismatched-channel demap: Y = Ĥx + (n − e·x), so the effective noise variance is
         // σ²(1 + v) with v the relative variance of the channel estimate.
         let scale = (2.0 * std::f64::consts::SQRT_2 / (noise_var * (1.0 + fit.est_var))) as f32;
+        if self.cfg.carrier_reliability {
+            out.downweighted_cells = self.reliability(&fit, format, &valid);
+        } else {
+            for w in self.weight.iter_mut() {
+                w.fill(1.0);
+            }
+        }
         for s in 0..NSYM {
             let Some(b) = BLOCK[s] else { continue };
             if !valid[s] {
@@ -533,9 +604,14 @@ impl BurstDemodulator {
             self.model_channel(&fit, s);
             let llr = &mut out.llrs[b * BITS_PER_SYMBOL..(b + 1) * BITS_PER_SYMBOL];
             for i in 0..NC {
-                let z = self.ycar[s][i] * self.hmod[i].conj();
-                llr[2 * i] = scale * z.re;
-                llr[2 * i + 1] = scale * z.im;
+                if !self.valid[i] {
+                    llr[2 * i] = 0.0;
+                    llr[2 * i + 1] = 0.0;
+                    continue;
+                }
+                let z = self.ycar[s][i] * self.hmod[i].conj() * (scale * self.weight[s][i]);
+                llr[2 * i] = z.re;
+                llr[2 * i + 1] = z.im;
             }
         }
         out.sco_ppm = (fit.eps * 1e6) as f32;
@@ -547,6 +623,118 @@ impl BurstDemodulator {
         out.noise_var = noise_var as f32;
         out.smoothing_taps = fit.taps as u16;
         Ok(())
+    }
+
+    /// Per-cell LLR weights into `weight` from the residuals `Y − Ĥ·x̂` (pilots against their
+    /// known values, data against the hard decision), see `DemodConfig::carrier_reliability`.
+    /// A cell's weight is `1 / excess` where its carrier's residual over the whole burst, or
+    /// its symbol's residual over ±`REL_HALF_WINDOW` carriers, exceeds the burst's typical
+    /// (median) level by more than the threshold; otherwise 1. Returns the number of data
+    /// cells weighted down.
+    fn reliability(
+        &mut self,
+        fit: &PilotFit,
+        format: BurstFormat,
+        sym_valid: &[bool; NSYM],
+    ) -> u16 {
+        self.sort_buf.clear();
+        let mut used = [false; NSYM];
+        for s in 0..NSYM {
+            // What the symbol carries: 0 = ZC-600, 1 = ZC-147, 2 = symbol-0 pilot, 3 = data.
+            let kind = match s {
+                ZC600_SYM => 0,
+                ZC147_SYM => 1,
+                SYM0 if format == BurstFormat::Nine => 2,
+                _ if BLOCK[s].is_some() => 3,
+                _ => continue,
+            };
+            if !sym_valid[s] {
+                continue;
+            }
+            self.model_channel(fit, s);
+            for i in 0..NC {
+                if !self.valid[i] {
+                    self.resid[s][i] = 0.0;
+                    continue;
+                }
+                let y = self.ycar[s][i];
+                let h = self.hmod[i];
+                let x = match kind {
+                    0 => self.x600[i],
+                    1 => self.x147[i],
+                    2 => self.x0[i],
+                    _ => {
+                        let z = y * h.conj();
+                        Complex32::new(QPSK_AMPLITUDE.copysign(z.re), QPSK_AMPLITUDE.copysign(z.im))
+                    }
+                };
+                let r = (y - h * x).norm_sqr();
+                let r = if r.is_finite() { r } else { f32::MAX };
+                self.resid[s][i] = r;
+                self.sort_buf.push(r);
+            }
+            used[s] = true;
+        }
+        for w in self.weight.iter_mut() {
+            w.fill(1.0);
+        }
+        if self.sort_buf.is_empty() {
+            return 0;
+        }
+        // Typical level: the median residual as a mean (Exp(1): median = ln 2 · mean).
+        let mid = self.sort_buf.len() / 2;
+        let (_, median, _) = self
+            .sort_buf
+            .select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+        let typical = *median / std::f32::consts::LN_2;
+        if !(typical.is_finite() && typical > 0.0) {
+            return 0;
+        }
+        let inv = 1.0 / typical;
+        let n_used = used.iter().filter(|&&u| u).count() as f32;
+        let mut column = [0.0f32; NC];
+        for (i, c) in column.iter_mut().enumerate() {
+            let sum: f32 = (0..NSYM)
+                .filter(|&s| used[s])
+                .map(|s| self.resid[s][i])
+                .sum();
+            *c = sum * inv / n_used;
+        }
+        let mut downweighted = 0u16;
+        // Prefix sums over carriers (values and counts of carriers in the band) per symbol.
+        let mut psum = [0.0f32; NC + 1];
+        let mut pcnt = [0u16; NC + 1];
+        for s in 0..NSYM {
+            if !used[s] || BLOCK[s].is_none() {
+                continue;
+            }
+            for i in 0..NC {
+                let v = self.valid[i];
+                psum[i + 1] = psum[i] + if v { self.resid[s][i] * inv } else { 0.0 };
+                pcnt[i + 1] = pcnt[i] + v as u16;
+            }
+            for i in 0..NC {
+                if !self.valid[i] {
+                    continue;
+                }
+                let a = i.saturating_sub(REL_HALF_WINDOW);
+                let b = (i + REL_HALF_WINDOW + 1).min(NC);
+                let cnt = (pcnt[b] - pcnt[a]).max(1) as f32;
+                let win = (psum[b] - psum[a]) / cnt;
+                let mut excess = 1.0f32;
+                if column[i] > REL_COLUMN_THRESHOLD {
+                    excess = excess.max(column[i]);
+                }
+                if win > REL_WINDOW_THRESHOLD {
+                    excess = excess.max(win);
+                }
+                if excess > 1.0 {
+                    self.weight[s][i] = 1.0 / excess;
+                    downweighted += 1;
+                }
+            }
+        }
+        downweighted
     }
 
     /// Copies `samples[base..base + buf.len()]` into `buf`, zero outside the slice.
@@ -735,7 +923,13 @@ impl BurstDemodulator {
             rots[p] = Complex32::new(ph.cos() as f32, ph.sin() as f32);
         }
         let (mut resid, mut power) = (0.0f64, 0.0f64);
+        let mut n_valid = 0usize;
         for i in 0..NC {
+            if !self.valid[i] {
+                self.g[i] = Complex32::new(0.0, 0.0);
+                continue;
+            }
+            n_valid += 1;
             let mut acc = Complex32::new(0.0, 0.0);
             for p in 0..np {
                 acc += self.hraw[p][i] * rots[p];
@@ -747,7 +941,11 @@ impl BurstDemodulator {
             }
             self.g[i] = mean;
         }
-        (power / (NC * np) as f64, resid / (NC * (np - 1)) as f64)
+        let n_valid = n_valid.max(1);
+        (
+            power / (n_valid * np) as f64,
+            resid / (n_valid * (np - 1)) as f64,
+        )
     }
 
     /// Sample-clock offset ε (timing drift per sample) from the phase slopes of the pilots

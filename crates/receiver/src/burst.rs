@@ -1,21 +1,39 @@
-//! Per-candidate burst receiver: from the input samples around a [`Candidate`] to a decoded
-//! [`Frame`] (spec §8).
+//! Per-candidate burst receiver: from the input samples around a [`Candidate`] to the decoded
+//! [`Frame`]s of every burst near it (spec §8).
 //!
-//! Steps: mix the candidate's estimated centre to DC and resample to 15.36 MS/s
-//! ([`ChannelResampler`]); refine the centre frequency to one subcarrier from the averaged
-//! spectrum (the 601-carrier block has sharp edges); find the root-600 ZC symbol by FFT
-//! correlation; hand over to the OFDM [`BurstDemodulator`] (integer + fractional CFO, timing,
-//! channel estimate, soft demap); turbo decode ([`BlockDecoder`]); check CRC24/CRC16 and parse.
-//! All buffers are allocated in [`BurstReceiver::new`]; [`BurstReceiver::receive`] does not allocate
-//! except for the returned frame.
+//! Steps of [`BurstReceiver::receive`]:
+//! 1. **DC blocker**: a receiver DC offset (HackRF/RTL LO leakage) that clearly stands above
+//!    the chance mean of the segment is subtracted at the input rate, before mixing moves it
+//!    onto a data carrier. A clean capture has no significant mean and is left untouched.
+//! 2. Mix the candidate's estimated centre to DC and resample to 15.36 MS/s
+//!    ([`ChannelResampler`]); a capture narrower than 15.36 MS/s (down to
+//!    [`MIN_SAMPLE_RATE_HZ`]) is interpolated whole first and mixed at the base rate, and the
+//!    carriers outside its band become erasures in the demodulator.
+//! 3. Refine the centre frequency to one subcarrier from the averaged spectrum (the
+//!    601-carrier block has sharp edges; wideband captures only).
+//! 4. **Timing by structure**: correlate the whole segment (the candidate's estimate ± about
+//!    0.75 ms) with the root-600 ZC symbol ([`FftCorrelator`]) and take every correlation
+//!    peak that stands out, at least one burst apart: back-to-back bursts whose energy boxes
+//!    ran together, and a burst whose start the energy box got wrong, each get their own
+//!    timing from their pilots.
+//! 5. For each peak, the OFDM [`BurstDemodulator`] (integer + fractional CFO, timing, channel
+//!    estimate, per-carrier reliability, soft demap) and the turbo decoder ([`BlockDecoder`]);
+//!    CRC24/CRC16 checked and parsed.
+//! 6. **Inverted spectrum**: when nothing CRC-valid came out, the segment is conjugated (I and
+//!    Q swapped) and steps 3–5 are tried again; frames found that way say so
+//!    ([`Frame::iq_swapped`]) and report their frequency as the un-swapped recording would.
+//!
+//! Candidates that find the same burst are merged downstream (the de-duplicator).
+//! All buffers are allocated in [`BurstReceiver::new`]; [`BurstReceiver::receive`] allocates
+//! only the frames it returns.
 
 use std::sync::Arc;
 
 use droneid_core::{
-    Complex32, BASE_SAMPLE_RATE_HZ, BITS_PER_SYMBOL, FFT_LEN, SUBCARRIER_SPACING_HZ,
-    TRANSPORT_BLOCK_BYTES,
+    Complex32, BASE_SAMPLE_RATE_HZ, BITS_PER_SYMBOL, FFT_LEN, MIN_SAMPLE_RATE_HZ,
+    SUBCARRIER_SPACING_HZ, TRANSPORT_BLOCK_BYTES,
 };
-use droneid_dsp::{ChannelResampler, ResamplerConfig, Rotator};
+use droneid_dsp::{ChannelResampler, FftCorrelator, ResamplerConfig, Rotator, SpectralExcisor};
 use droneid_fec::{BlockDecoder, DecodeOutcome, DecoderConfig};
 use droneid_ofdm::{zc_carriers, BaseRateModulator, BurstDemodulator, DemodConfig, DemodResult};
 use rustfft::{Fft, FftPlanner};
@@ -23,13 +41,39 @@ use rustfft::{Fft, FftPlanner};
 use crate::frame::Frame;
 use crate::Candidate;
 
-/// Base-rate samples kept before the candidate's estimated start and after its end.
-pub const SEGMENT_MARGIN_BASE: usize = 2400;
-/// Base-rate length of the segment handed to the demodulator (9880-sample burst + margins).
+/// Base-rate samples kept before the candidate's estimated start and after its nominal end:
+/// a burst whose start is up to ≈ 0.75 ms from the estimate (the energy boxes of back-to-back
+/// bursts run together) still lies wholly inside the segment.
+pub const SEGMENT_MARGIN_BASE: usize = 11_600;
+/// Base-rate length of the segment searched for bursts (9880-sample burst + margins).
 pub const SEGMENT_LEN_BASE: usize = 9880 + 2 * SEGMENT_MARGIN_BASE;
-const CORR_FFT_LEN: usize = 16384;
+/// FFT length of the overlap-save ZC correlator (template 1024 samples).
+const CORR_FFT_LEN: usize = 4096;
 /// Largest centre-frequency correction taken from the spectrum, in subcarriers.
 const BAND_SEARCH_BINS: i32 = 48;
+/// Most bursts decoded from one candidate's segment.
+pub const MAX_BURSTS_PER_CANDIDATE: usize = 4;
+/// ZC correlation peaks closer than this (base-rate samples) belong to one burst: shorter than
+/// the shortest burst (8776 samples), longer than any one burst's own correlation structure.
+const MIN_PEAK_SEPARATION: usize = 8000;
+/// A secondary ZC correlation peak must exceed this multiple of the mean |correlation|² over
+/// the search window (noise alone: e^−16 ≈ 1e−7 per sample). The strongest peak is always
+/// tried; the demodulator's ZC-pair test rejects what is not a burst.
+const PEAK_THRESHOLD_REL_MEAN: f32 = 16.0;
+/// DC blocker: the segment mean is removed when `|mean|²·L` exceeds this multiple of the mean
+/// power (a zero-mean signal gives ≈ 1 by chance).
+const DC_SIGNIFICANCE: f64 = 30.0;
+/// Frame length of the narrowband-interference excisor (60 kHz bins at 15.36 MS/s).
+const EXCISION_FFT_LEN: usize = 256;
+/// A bin is excised when its power exceeds this multiple of the frame's median bin power in
+/// the burst band (burst plus noise is flat there: chance ≈ e^−8 ≈ 3e−4 per bin).
+const EXCISION_THRESHOLD: f32 = 12.0;
+/// Half-width of the band excised around the candidate's centre, Hz: the burst's 4.5 MHz plus
+/// the band-centre search range, so that an interferer at the edge cannot pull the centre.
+const EXCISION_HALF_BAND_HZ: f64 = 5.25e6;
+/// Fraction of the Nyquist band taken as captured: carriers beyond ±0.46·Fs from the capture
+/// centre are erasures (radios' anti-alias filters roll off there).
+const CAPTURED_BAND_FRACTION: f64 = 0.92;
 
 /// Why a candidate produced no frame at all (a counted outcome, not an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +85,9 @@ pub enum BurstFailure {
 /// What one candidate turned into.
 #[derive(Debug)]
 pub enum BurstOutcome {
-    /// A demodulated and turbo-decoded burst; `frame.crc24_ok` says whether the CRC24 passed.
-    Frame(Box<Frame>),
+    /// Demodulated and turbo-decoded bursts, in time order (one or more; back-to-back bursts
+    /// share a candidate); each `frame.crc24_ok` says whether its CRC24 passed.
+    Frames(Vec<Frame>),
     /// No frame.
     Failed(BurstFailure),
 }
@@ -50,7 +95,7 @@ pub enum BurstOutcome {
 /// Settings of the burst receiver.
 #[derive(Debug, Clone)]
 pub struct BurstReceiverConfig {
-    /// Input sample rate, Hz.
+    /// Input sample rate, Hz (≥ [`MIN_SAMPLE_RATE_HZ`]).
     pub sample_rate_hz: f64,
     /// Capture centre frequency, Hz, if known.
     pub center_freq_hz: Option<f64>,
@@ -64,18 +109,26 @@ pub struct BurstReceiverConfig {
 pub struct BurstReceiver {
     cfg: BurstReceiverConfig,
     ratio: f64,
+    /// The capture is narrower than 15.36 MS/s: interpolate first, mix at the base rate.
+    narrow: bool,
     resampler: ChannelResampler,
     mixer: Rotator,
+    base_mixer: Rotator,
     mixed: Vec<Complex32>,
     base: Vec<Complex32>,
+    /// The segment before band-centring, kept for the inverted-spectrum retry.
+    base_copy: Vec<Complex32>,
     fft_1024: Arc<dyn Fft<f32>>,
-    fft_corr: Arc<dyn Fft<f32>>,
-    ifft_corr: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
     spec_buf: Vec<Complex32>,
     spectrum: Vec<f32>,
+    correlator: FftCorrelator,
+    excisor: SpectralExcisor,
+    excise_bins: Vec<usize>,
     corr: Vec<Complex32>,
-    zc_template_freq: Vec<Complex32>,
+    corr_pow: Vec<f32>,
+    zeros: Vec<Complex32>,
+    peaks: Vec<usize>,
     demod: BurstDemodulator,
     demod_out: Box<DemodResult>,
     decoder: BlockDecoder,
@@ -84,7 +137,8 @@ pub struct BurstReceiver {
 }
 
 impl BurstReceiver {
-    /// Input samples needed for a candidate: the segment plus the resampler's filter span.
+    /// Input samples needed for a candidate: (samples before its estimated start, segment
+    /// length), covering the base-rate segment plus the resampler's filter span.
     pub fn input_span(&self) -> (i64, usize) {
         let before =
             (SEGMENT_MARGIN_BASE as f64 * self.ratio + self.resampler.delay_input_samples() + 2.0)
@@ -96,41 +150,46 @@ impl BurstReceiver {
         (before, len)
     }
 
-    /// Builds the resampler, FFT plans, demodulator and decoder for `cfg.sample_rate_hz`.
+    /// Builds the resampler, correlator, demodulator and decoder for `cfg.sample_rate_hz`.
+    /// Fails (with a one-line reason) for a rate below [`MIN_SAMPLE_RATE_HZ`] or not finite.
     pub fn new(cfg: &BurstReceiverConfig) -> Result<Self, String> {
         let fs = cfg.sample_rate_hz;
-        if !(fs.is_finite() && fs >= BASE_SAMPLE_RATE_HZ * 0.999) {
+        if !(fs.is_finite() && fs >= MIN_SAMPLE_RATE_HZ * 0.999) {
             return Err(format!(
-                "sample rate {fs} Hz is below 15.36 MS/s, the lowest rate that holds a DroneID burst"
+                "sample rate {fs} Hz is below {} MS/s, the lowest rate droneid decodes",
+                MIN_SAMPLE_RATE_HZ / 1e6
             ));
         }
-        let rs_cfg = ResamplerConfig {
-            passband_hz: 4.6e6,
-            stopband_hz: 7.0e6_f64.min(BASE_SAMPLE_RATE_HZ / 2.0),
-            ..ResamplerConfig::droneid(fs, 0.0)
+        let narrow = fs < BASE_SAMPLE_RATE_HZ * 0.999;
+        let rs_cfg = if narrow {
+            // Interpolate the whole captured band; its edges become erasures.
+            ResamplerConfig {
+                passband_hz: 0.42 * fs,
+                stopband_hz: 0.5 * fs,
+                ..ResamplerConfig::droneid(fs, 0.0)
+            }
+        } else {
+            ResamplerConfig {
+                passband_hz: 4.6e6,
+                stopband_hz: 7.0e6_f64.min(BASE_SAMPLE_RATE_HZ / 2.0),
+                ..ResamplerConfig::droneid(fs, 0.0)
+            }
         };
         let resampler = ChannelResampler::new(&rs_cfg).map_err(|e| e.to_string())?;
         let ratio = fs / BASE_SAMPLE_RATE_HZ;
-        let mut planner = FftPlanner::new();
-        let fft_1024 = planner.plan_fft_forward(FFT_LEN);
-        let fft_corr = planner.plan_fft_forward(CORR_FFT_LEN);
-        let ifft_corr = planner.plan_fft_inverse(CORR_FFT_LEN);
-        let scratch_len = fft_1024
-            .get_inplace_scratch_len()
-            .max(fft_corr.get_inplace_scratch_len())
-            .max(ifft_corr.get_inplace_scratch_len());
-        // Frequency-domain conjugate template of the root-600 ZC useful part.
+        let fft_1024 = FftPlanner::new().plan_fft_forward(FFT_LEN);
+        let scratch = vec![Complex32::new(0.0, 0.0); fft_1024.get_inplace_scratch_len()];
         let mut template = vec![Complex32::new(0.0, 0.0); FFT_LEN];
         BaseRateModulator::new().symbol_time(&zc_carriers(600), &mut template);
-        let mut zc_template_freq = vec![Complex32::new(0.0, 0.0); CORR_FFT_LEN];
-        zc_template_freq[..FFT_LEN].copy_from_slice(&template);
-        let mut scratch = vec![Complex32::new(0.0, 0.0); scratch_len];
-        fft_corr.process_with_scratch(&mut zc_template_freq, &mut scratch);
-        for v in &mut zc_template_freq {
-            *v = v.conj();
+        let correlator = FftCorrelator::new(&template, CORR_FFT_LEN);
+        let mut demod_cfg = cfg.demod.clone();
+        if narrow {
+            // The spectrum cannot place a burst wider than the capture: the joint ZC-pair
+            // search covers the detector's uncertainty instead (±3 MHz).
+            demod_cfg.max_int_cfo_subcarriers = demod_cfg.max_int_cfo_subcarriers.max(200);
         }
         let scrambler = droneid_fec::scrambler::droneid_scrambler();
-        let demod = BurstDemodulator::new(&cfg.demod, &scrambler[..1200]);
+        let demod = BurstDemodulator::new(&demod_cfg, &scrambler[..1200]);
         let decoder = BlockDecoder::new(&DecoderConfig {
             max_iterations: cfg.max_iterations,
             ..DecoderConfig::default()
@@ -139,18 +198,24 @@ impl BurstReceiver {
         let mut me = Self {
             cfg: cfg.clone(),
             ratio,
+            narrow,
             resampler,
             mixer: Rotator::new(0.0, fs),
+            base_mixer: Rotator::new(0.0, BASE_SAMPLE_RATE_HZ),
             mixed: Vec::new(),
             base: Vec::new(),
+            base_copy: vec![Complex32::new(0.0, 0.0); SEGMENT_LEN_BASE],
             fft_1024,
-            fft_corr,
-            ifft_corr,
             scratch,
             spec_buf: vec![Complex32::new(0.0, 0.0); FFT_LEN],
             spectrum: vec![0.0; FFT_LEN],
-            corr: vec![Complex32::new(0.0, 0.0); CORR_FFT_LEN],
-            zc_template_freq,
+            corr: Vec::new(),
+            corr_pow: vec![0.0; SEGMENT_LEN_BASE],
+            zeros: vec![Complex32::new(0.0, 0.0); CORR_FFT_LEN],
+            peaks: Vec::with_capacity(MAX_BURSTS_PER_CANDIDATE),
+            correlator,
+            excisor: SpectralExcisor::new(EXCISION_FFT_LEN, SEGMENT_LEN_BASE),
+            excise_bins: Vec::with_capacity(EXCISION_FFT_LEN),
             demod,
             demod_out: Box::default(),
             decoder,
@@ -159,27 +224,66 @@ impl BurstReceiver {
         let (_, span) = me.input_span();
         me.mixed = vec![Complex32::new(0.0, 0.0); span];
         me.base = vec![Complex32::new(0.0, 0.0); me.resampler.max_output_len(span) + 16];
+        me.corr = Vec::with_capacity(SEGMENT_LEN_BASE + 2 * CORR_FFT_LEN);
         Ok(me)
     }
 
     /// Receives the candidate whose input samples are `input` (length `input_span().1`, starting at
-    /// absolute index `input_start = candidate.start_sample − input_span().0`; missing samples zero).
+    /// absolute index `input_start = candidate.start_sample − input_span().0`; missing samples
+    /// zero): every burst found in the segment, or why there was none.
     pub fn receive(
         &mut self,
         input: &[Complex32],
         input_start: i64,
         cand: &Candidate,
     ) -> BurstOutcome {
-        let fs = self.cfg.sample_rate_hz;
-        // 1. Mix the estimated centre to DC, low-pass and resample to 15.36 MS/s.
+        let Some(seg) = self.to_base_rate(input, cand) else {
+            return BurstOutcome::Failed(BurstFailure::NoSync);
+        };
+        let mut frames = Vec::new();
+        self.base_copy[..seg.len()].copy_from_slice(&self.base[seg.clone()]);
+        self.decode_segment(seg.clone(), input_start, cand, false, &mut frames);
+        if !frames.iter().any(|f| f.crc24_ok) {
+            // Nothing valid: try the inverted spectrum (I and Q swapped).
+            for (b, c) in self.base[seg.clone()].iter_mut().zip(&self.base_copy) {
+                *b = c.conj();
+            }
+            let mut swapped = Vec::new();
+            self.decode_segment(seg, input_start, cand, true, &mut swapped);
+            if swapped.iter().any(|f| f.crc24_ok) {
+                frames = swapped;
+            }
+        }
+        if frames.is_empty() {
+            BurstOutcome::Failed(BurstFailure::NoSync)
+        } else {
+            frames.sort_by_key(|f| f.start_sample);
+            BurstOutcome::Frames(frames)
+        }
+    }
+
+    /// Steps 1–2: DC blocker, mixing and resampling of `input` into `self.base`; returns the
+    /// range of `self.base` that is the segment (base index 0 of the range = the segment
+    /// start, `SEGMENT_MARGIN_BASE` before the candidate's estimated start), or `None` when too
+    /// little of it was produced.
+    fn to_base_rate(
+        &mut self,
+        input: &[Complex32],
+        cand: &Candidate,
+    ) -> Option<std::ops::Range<usize>> {
         let n_in = input.len().min(self.mixed.len());
-        self.mixer.set_frequency(-cand.freq_offset_hz);
-        self.mixer.reset();
-        self.mixer.mix(&input[..n_in], &mut self.mixed[..n_in]);
+        let mixed = &mut self.mixed[..n_in];
+        mixed.copy_from_slice(&input[..n_in]);
+        remove_significant_dc(mixed);
+        if !self.narrow {
+            self.mixer.set_frequency(-cand.freq_offset_hz);
+            self.mixer.reset();
+            self.mixer.mix_inplace(mixed);
+        }
         self.resampler.reset();
-        let produced = self.resampler.process(&self.mixed[..n_in], &mut self.base);
-        // Base-rate index b sits at input time input_start + b·ratio − delay. Drop the filter
-        // warm-up so that base index 0 is the segment start.
+        let produced = self.resampler.process(mixed, &mut self.base);
+        // Base-rate index b sits at input time b·ratio − delay. Drop the filter warm-up so
+        // that the returned range starts at the segment start.
         let delay = self.resampler.delay_input_samples();
         let (before, _) = self.input_span();
         let seg_first = ((before as f64 - SEGMENT_MARGIN_BASE as f64 * self.ratio + delay)
@@ -188,69 +292,130 @@ impl BurstReceiver {
             .max(0.0) as usize;
         let seg_end = (seg_first + SEGMENT_LEN_BASE).min(produced);
         if seg_end <= seg_first + 4 * FFT_LEN {
-            return BurstOutcome::Failed(BurstFailure::NoSync);
+            return None;
         }
-        let ratio = self.ratio;
-        let seg_input_time =
-            move |b: f64| input_start as f64 + (b + seg_first as f64) * ratio - delay;
-        let seg = seg_first..seg_end;
+        if self.narrow {
+            self.base_mixer.set_frequency(-cand.freq_offset_hz);
+            self.base_mixer.reset();
+            self.base_mixer
+                .mix_inplace(&mut self.base[seg_first..seg_end]);
+        }
+        Some(seg_first..seg_end)
+    }
 
-        // 2. Centre refinement from the averaged spectrum over the burst's span.
-        let shift_bins = self.band_centre(seg.clone());
-        let base = &mut self.base[seg.clone()];
+    /// Steps 3–5 on the base-rate segment `self.base[seg]` (conjugated when `swapped`):
+    /// appends a frame for every burst demodulated.
+    fn decode_segment(
+        &mut self,
+        seg: std::ops::Range<usize>,
+        input_start: i64,
+        cand: &Candidate,
+        swapped: bool,
+        frames: &mut Vec<Frame>,
+    ) {
+        let fs = self.cfg.sample_rate_hz;
+        let half_band = 0.5 * CAPTURED_BAND_FRACTION * fs;
+        // Narrowband interference (spurs, Bluetooth hops, Wi-Fi edges) cut out first, over the
+        // burst band that the capture holds (segment 0 Hz is the candidate's centre, in the
+        // recording's own spectrum, or mirrored when `swapped`).
+        let c0 = if swapped {
+            -cand.freq_offset_hz
+        } else {
+            cand.freq_offset_hz
+        };
+        self.excise_bins.clear();
+        for k in 0..EXCISION_FFT_LEN {
+            let kk = if k < EXCISION_FFT_LEN / 2 {
+                k as f64
+            } else {
+                k as f64 - EXCISION_FFT_LEN as f64
+            };
+            let f = kk * BASE_SAMPLE_RATE_HZ / EXCISION_FFT_LEN as f64;
+            if f.abs() <= EXCISION_HALF_BAND_HZ && f > -half_band - c0 && f < half_band - c0 {
+                self.excise_bins.push(k);
+            }
+        }
+        let excised = if self.excise_bins.len() >= 16 {
+            self.excisor.process(
+                &mut self.base[seg.clone()],
+                &self.excise_bins,
+                EXCISION_THRESHOLD,
+            )
+        } else {
+            0
+        };
+        // 3. Centre refinement from the averaged spectrum (not for captures narrower than a
+        //    burst: the block's edges are not there to see).
+        let shift_bins = if self.narrow {
+            0
+        } else {
+            self.band_centre(seg.clone())
+        };
         if shift_bins != 0 {
             let mut rot = Rotator::new(
                 -(shift_bins as f64) * SUBCARRIER_SPACING_HZ,
                 BASE_SAMPLE_RATE_HZ,
             );
-            rot.mix_inplace(base);
+            rot.mix_inplace(&mut self.base[seg.clone()]);
         }
-        let centre_hz = cand.freq_offset_hz + shift_bins as f64 * SUBCARRIER_SPACING_HZ;
+        // Segment 0 Hz relative to the capture centre, in the recording's own (possibly
+        // inverted) spectrum, then as the un-inverted spectrum has it.
+        let seen_hz = cand.freq_offset_hz
+            + if swapped { -1.0 } else { 1.0 } * shift_bins as f64 * SUBCARRIER_SPACING_HZ;
+        let centre_hz = if swapped { -seen_hz } else { seen_hz };
+        // Carriers outside the captured band are erasures (same formula either way: see docs).
+        self.demod
+            .set_valid_band(-half_band - centre_hz, half_band - centre_hz);
 
-        // 3. Root-600 ZC correlation over the plausible window.
-        let hint = match self.zc_peak(seg.clone()) {
-            Some(h) => h,
-            None => return BurstOutcome::Failed(BurstFailure::NoSync),
-        };
-
-        // 4. Demodulate.
-        let base = &self.base[seg];
-        let r = self
-            .demod
-            .demodulate(base, hint as f64, &mut self.demod_out);
-        if self.debug {
-            eprintln!(
-                "droneid debug: {cand:?} band shift {shift_bins} subcarriers, ZC-600 hint {hint}, demod {:?}",
-                r.as_ref().err()
+        // 4. Every root-600 ZC correlation peak that stands out.
+        self.zc_peaks(seg.clone());
+        let (seg_first, ratio) = (seg.start as f64, self.ratio);
+        let delay = self.resampler.delay_input_samples();
+        // Input time of segment index b (the resampler's time convention).
+        let seg_input_time = move |b: f64| input_start as f64 + (b + seg_first) * ratio - delay;
+        for p in 0..self.peaks.len() {
+            let hint = self.peaks[p];
+            // 5. Demodulate and decode.
+            let r =
+                self.demod
+                    .demodulate(&self.base[seg.clone()], hint as f64, &mut self.demod_out);
+            if self.debug {
+                eprintln!(
+                    "droneid debug: {cand:?} swapped {swapped} excised {excised} band shift {shift_bins} subcarriers, ZC-600 peak {hint} ({} of {}), demod {:?} zc {:.3} erased carriers {} down-weighted cells {}",
+                    p + 1,
+                    self.peaks.len(),
+                    r.as_ref().err(),
+                    self.demod_out.zc_metric,
+                    self.demod_out.erased_carriers,
+                    self.demod_out.downweighted_cells,
+                );
+            }
+            if r.is_err() {
+                continue;
+            }
+            let d = &self.demod_out;
+            let mut block = [0u8; TRANSPORT_BLOCK_BYTES];
+            let outcome = self.decoder.decode(&d.llrs, &mut block);
+            let (crc24_ok, iterations) = match outcome {
+                DecodeOutcome::Decoded { iterations } => (true, iterations),
+                DecodeOutcome::CrcFailed { iterations } => (false, iterations),
+            };
+            let start_exact = seg_input_time(d.burst_start);
+            let mut frame = Frame::new(
+                start_exact.round() as i64,
+                fs,
+                centre_hz + d.cfo_hz,
+                self.cfg.center_freq_hz,
+                d.snr_db,
+                d.format.num_symbols() as u8,
+                crc24_ok,
+                iterations,
+                block,
+                d.cfo_hz,
             );
+            frame.iq_swapped = swapped;
+            frames.push(frame);
         }
-        if r.is_err() {
-            return BurstOutcome::Failed(BurstFailure::NoSync);
-        }
-        let d = &self.demod_out;
-
-        // 5. Decode.
-        let mut block = [0u8; TRANSPORT_BLOCK_BYTES];
-        let outcome = self.decoder.decode(&d.llrs, &mut block);
-        let (crc24_ok, iterations) = match outcome {
-            DecodeOutcome::Decoded { iterations } => (true, iterations),
-            DecodeOutcome::CrcFailed { iterations } => (false, iterations),
-        };
-        let start_exact = seg_input_time(d.burst_start);
-        let freq_offset_hz = centre_hz + d.cfo_hz;
-        let frame = Frame::new(
-            start_exact.round() as i64,
-            fs,
-            freq_offset_hz,
-            self.cfg.center_freq_hz,
-            d.snr_db,
-            d.format.num_symbols() as u8,
-            crc24_ok,
-            iterations,
-            block,
-            d.cfo_hz,
-        );
-        BurstOutcome::Frame(Box::new(frame))
     }
 
     /// The data symbols of the last burst that [`receive`](Self::receive) demodulated (it
@@ -320,37 +485,72 @@ impl BurstReceiver {
         best.1
     }
 
-    /// Index (in the segment) of the useful start of the root-600 ZC symbol, by FFT correlation.
-    fn zc_peak(&mut self, seg: std::ops::Range<usize>) -> Option<usize> {
-        let data = &self.base[seg];
-        let n = data.len().min(CORR_FFT_LEN - FFT_LEN);
-        self.corr.fill(Complex32::new(0.0, 0.0));
-        self.corr[..n].copy_from_slice(&data[..n]);
-        self.fft_corr
-            .process_with_scratch(&mut self.corr, &mut self.scratch);
-        for (c, t) in self.corr.iter_mut().zip(&self.zc_template_freq) {
-            *c *= t;
-        }
-        self.ifft_corr
-            .process_with_scratch(&mut self.corr, &mut self.scratch);
-        // Plausible window: 8- or 9-symbol layout, start estimate ± the detector's uncertainty.
-        let lo = (SEGMENT_MARGIN_BASE + 2264).saturating_sub(SEGMENT_MARGIN_BASE - 200);
-        let hi =
-            (SEGMENT_MARGIN_BASE + 3368 + SEGMENT_MARGIN_BASE - 200).min(n.saturating_sub(FFT_LEN));
+    /// Indices (in the segment) of the useful starts of root-600 ZC symbols, strongest first,
+    /// into `self.peaks`: the strongest correlation peak, then up to
+    /// [`MAX_BURSTS_PER_CANDIDATE`]` − 1` more that exceed `PEAK_THRESHOLD_REL_MEAN` × the mean
+    /// and lie at least `MIN_PEAK_SEPARATION` from every peak taken.
+    fn zc_peaks(&mut self, seg: std::ops::Range<usize>) {
+        self.peaks.clear();
+        let len = seg.len();
+        self.correlator.reset();
+        self.corr.clear();
+        self.correlator.correlate(&self.base[seg], &mut self.corr);
+        // Flush: zeros push out the outputs of the segment's last samples.
+        self.correlator.correlate(&self.zeros, &mut self.corr);
+        // Plausible ZC-600 positions: the pair's second symbol (2192 later) inside the segment.
+        let lo = FFT_LEN;
+        let hi = len.min(self.corr.len()).saturating_sub(FFT_LEN + 2192);
         if lo >= hi {
-            return None;
+            return;
         }
-        let mut best = (0.0f32, lo);
-        for (i, c) in self.corr[lo..hi].iter().enumerate() {
-            let m = c.norm_sqr();
-            if m > best.0 {
-                best = (m, lo + i);
+        let pow = &mut self.corr_pow[..hi - lo];
+        let mut sum = 0.0f64;
+        for (p, c) in pow.iter_mut().zip(&self.corr[lo..hi]) {
+            let v = c.norm_sqr();
+            *p = if v.is_finite() { v } else { 0.0 };
+            sum += *p as f64;
+        }
+        let threshold = PEAK_THRESHOLD_REL_MEAN * (sum / pow.len() as f64) as f32;
+        while self.peaks.len() < MAX_BURSTS_PER_CANDIDATE {
+            let (best_i, best_v) =
+                pow.iter()
+                    .enumerate()
+                    .fold((0, 0.0f32), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+            if best_v <= 0.0 || (!self.peaks.is_empty() && best_v <= threshold) {
+                break;
             }
+            self.peaks.push(lo + best_i);
+            let a = best_i.saturating_sub(MIN_PEAK_SEPARATION);
+            let b = (best_i + MIN_PEAK_SEPARATION).min(pow.len());
+            pow[a..b].fill(0.0);
         }
-        if best.0 > 0.0 && best.0.is_finite() {
-            Some(best.1)
-        } else {
-            None
+    }
+}
+
+/// Subtracts the mean of `x` when it clearly stands above the chance mean of a zero-mean
+/// signal (`|mean|²·L > DC_SIGNIFICANCE · mean power`): a receiver's DC offset. Returns
+/// whether it did.
+pub fn remove_significant_dc(x: &mut [Complex32]) -> bool {
+    if x.is_empty() {
+        return false;
+    }
+    let (mut re, mut im, mut pow) = (0.0f64, 0.0f64, 0.0f64);
+    for v in x.iter() {
+        if v.re.is_finite() && v.im.is_finite() {
+            re += v.re as f64;
+            im += v.im as f64;
+            pow += v.norm_sqr() as f64;
         }
+    }
+    let l = x.len() as f64;
+    let (mr, mi) = (re / l, im / l);
+    if (mr * mr + mi * mi) * l > DC_SIGNIFICANCE * (pow / l) {
+        let m = Complex32::new(mr as f32, mi as f32);
+        for v in x.iter_mut() {
+            *v -= m;
+        }
+        true
+    } else {
+        false
     }
 }

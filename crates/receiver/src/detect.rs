@@ -45,7 +45,8 @@ pub struct DetectorConfig {
 }
 
 impl DetectorConfig {
-    /// Defaults for `sample_rate_hz`: ~60 kHz bins, 8 σ threshold, 530 µs × 9.015 MHz box.
+    /// Defaults for `sample_rate_hz`: ~60 kHz bins, 8 σ threshold, 530 µs × 9.015 MHz box
+    /// (or 80 % of the band for captures narrower than a burst).
     pub fn new(sample_rate_hz: f64) -> Self {
         let target_bins = (sample_rate_hz / 60e3).max(16.0);
         // (Clamped: absurd rates are refused by `EnergyDetector::new`, not by a shift overflow.)
@@ -57,7 +58,9 @@ impl DetectorConfig {
             // attempt); a burst at −4 dB in-band scores ~20 σ.
             threshold_sigma: 8.0,
             box_duration_s: 530e-6,
-            box_bandwidth_hz: OCCUPIED_BANDWIDTH_HZ,
+            // A capture narrower than a burst holds only part of it: the box then covers 80 %
+            // of the captured band.
+            box_bandwidth_hz: OCCUPIED_BANDWIDTH_HZ.min(0.8 * sample_rate_hz),
             floor_frames: 2048,
         }
     }
@@ -78,6 +81,8 @@ pub struct Candidate {
 
 #[derive(Debug, Clone, Copy)]
 struct Event {
+    /// First frame whose box sum crossed the threshold.
+    first_frame: u64,
     best_score: f32,
     best_frame: u64,
     /// Box start bin of the best position.
@@ -264,6 +269,8 @@ pub struct EnergyDetector {
     excess: Vec<f32>,
     excess_frames: usize,
     excess_sum: Vec<f32>,
+    /// Mean capped ratio `min(P/N, cap) − E` per bin over the same frames (occupied band).
+    occupancy: Vec<f32>,
     floor_min: f32,
 }
 
@@ -341,6 +348,7 @@ impl EnergyDetector {
             excess: vec![0.0; (3 * box_frames + 16) * n],
             excess_frames: 3 * box_frames + 16,
             excess_sum: vec![0.0; n],
+            occupancy: vec![0.0; n],
             floor_min: f32::MIN_POSITIVE,
         })
     }
@@ -406,8 +414,7 @@ impl EnergyDetector {
         }
         let mut events = std::mem::take(&mut self.events);
         for e in &events {
-            let c = self.candidate(e);
-            out.push(c);
+            self.emit(e, out);
         }
         events.clear();
         self.events = events;
@@ -598,6 +605,7 @@ impl EnergyDetector {
                     }
                 }
                 None => self.events.push(Event {
+                    first_frame: frame_index,
                     best_score: score,
                     best_frame: frame_index,
                     best_pos: best,
@@ -611,8 +619,7 @@ impl EnergyDetector {
         while i < self.events.len() {
             if frame_index >= self.events[i].last_frame + close {
                 let e = self.events.swap_remove(i);
-                let c = self.candidate(&e);
-                out.push(c);
+                self.emit(&e, out);
             } else {
                 i += 1;
             }
@@ -625,6 +632,7 @@ impl EnergyDetector {
     fn refine_position(&mut self, e: &Event) -> usize {
         let n = self.cfg.fft_len;
         self.excess_sum.fill(0.0);
+        self.occupancy.fill(0.0);
         let first = (e.best_frame + 1).saturating_sub(self.box_frames as u64);
         let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
         let (from, to) = (
@@ -643,6 +651,18 @@ impl EnergyDetector {
             {
                 *acc += v;
             }
+            for ((o, &v), &f) in self
+                .occupancy
+                .iter_mut()
+                .zip(&self.excess[slot * n..(slot + 1) * n])
+                .zip(&self.floor)
+            {
+                *o += (v / f + 1.0).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
+            }
+        }
+        let frames = (to - from + 1) as f32;
+        for o in &mut self.occupancy {
+            *o /= frames;
         }
         let lo = e.best_pos.saturating_sub(self.box_bins / 2);
         let hi = (e.best_pos + self.box_bins / 2).min(self.positions - 1);
@@ -657,24 +677,93 @@ impl EnergyDetector {
         best.1
     }
 
-    fn candidate(&mut self, e: &Event) -> Candidate {
+    /// Turns a finished event into candidates: normally one, at the best box position. An
+    /// event longer than one burst (back-to-back bursts whose boxes ran together) gets one
+    /// candidate every [`LONG_EVENT_STEP_S`] from its start, so that the burst receiver's
+    /// segments cover all of it; an event whose occupied band is much wider than one burst
+    /// (bursts on channels a few MHz apart at the same time) gets one candidate at each edge.
+    fn emit(&mut self, e: &Event, out: &mut Vec<Candidate>) {
         let n = self.cfg.fft_len;
         let bin_hz = self.cfg.sample_rate_hz / n as f64;
-        let first_frame = e.best_frame as i64 + 1 - self.box_frames as i64;
         let pos = self.refine_position(e);
-
-        // Box centre (fftshift index) → frequency; bin p covers [p − n/2, p − n/2 + 1) bins.
-        let centre_bin = pos as f64 + (self.box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64;
+        let centre_of =
+            |p: f64, box_bins: usize| (p + (box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64) * bin_hz;
         // Box sum per cell ≈ in-band SNR (linear) below the cap.
         let gamma = e.best_score * self.sigma / (self.box_bins * self.box_frames) as f32;
-        Candidate {
-            start_sample: self.frame_sample(first_frame),
-            freq_offset_hz: centre_bin * bin_hz,
-            score_sigma: e.best_score,
-            snr_db_rough: 10.0 * gamma.max(1e-6).log10(),
+        let snr_db_rough = 10.0 * gamma.max(1e-6).log10();
+        let mut freqs = [centre_of(pos as f64, self.box_bins), f64::NAN];
+        if let Some((lo, hi)) = self.occupied_run(pos) {
+            if hi - lo > self.box_bins + self.box_bins / 4 {
+                freqs[0] = centre_of(lo as f64, self.box_bins);
+                freqs[1] = centre_of((hi - self.box_bins) as f64, self.box_bins);
+            }
+        }
+        let best_start = self.frame_sample(e.best_frame as i64 + 1 - self.box_frames as i64);
+        let region_start = self.frame_sample(e.first_frame as i64 + 1 - self.box_frames as i64);
+        let region_end = self.frame_sample(e.last_frame as i64 + 1);
+        let step = (LONG_EVENT_STEP_S * self.cfg.sample_rate_hz) as i64;
+        let burst = (BURST_9_S * self.cfg.sample_rate_hz) as i64;
+        for f in freqs.into_iter().filter(|f| f.is_finite()) {
+            let c = Candidate {
+                start_sample: best_start,
+                freq_offset_hz: f,
+                score_sigma: e.best_score,
+                snr_db_rough,
+            };
+            if region_end - region_start <= step + burst {
+                out.push(c);
+                continue;
+            }
+            let mut start = region_start;
+            while start < region_end {
+                out.push(Candidate {
+                    start_sample: start,
+                    ..c
+                });
+                start += step;
+            }
         }
     }
+
+    /// The run of bins around box position `pos` whose mean capped ratio (as computed by
+    /// `refine_position`, smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least
+    /// [`OCCUPIED_RATIO`]: `(first bin, one past the last)`. Capped ratios make a strong
+    /// neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside it count alike.
+    fn occupied_run(&self, pos: usize) -> Option<(usize, usize)> {
+        let n = self.cfg.fft_len;
+        let w = OCCUPIED_SMOOTH_BINS.min(n);
+        let smooth = |k: usize| -> f32 {
+            let a = k.saturating_sub(w / 2);
+            let b = (a + w).min(n);
+            self.occupancy[a..b].iter().sum::<f32>() / (b - a) as f32
+        };
+        let (lo, hi) = (pos, (pos + self.box_bins).min(n));
+        let mid = (lo..hi).max_by(|&a, &b| smooth(a).total_cmp(&smooth(b)))?;
+        if !(smooth(mid) >= OCCUPIED_RATIO) {
+            return None;
+        }
+        let mut a = mid;
+        while a > 0 && smooth(a - 1) >= OCCUPIED_RATIO {
+            a -= 1;
+        }
+        let mut b = mid + 1;
+        while b < n && smooth(b) >= OCCUPIED_RATIO {
+            b += 1;
+        }
+        Some((a, b))
+    }
 }
+
+/// Spacing of the candidates of an event longer than one burst, seconds: the burst
+/// receiver searches about ±0.75 ms around each, so consecutive segments overlap.
+pub const LONG_EVENT_STEP_S: f64 = 1.2e-3;
+/// Duration of a 9-symbol burst, seconds (9880 samples at 15.36 MS/s).
+const BURST_9_S: f64 = 9880.0 / 15.36e6;
+/// Smoothing (bins) of the excess-power profile used to find an event's occupied band.
+const OCCUPIED_SMOOTH_BINS: usize = 8;
+/// An event's occupied band: bins whose mean capped ratio is at least this (a burst at
+/// −3 dB in-band scores ≈ 0.5, noise 0 ± 0.05 after smoothing).
+const OCCUPIED_RATIO: f32 = 0.3;
 
 /// Highest input rate the detector accepts (matches `droneid_io::MAX_SAMPLE_RATE_HZ`).
 pub const MAX_SAMPLE_RATE_HZ: f64 = 10e9;

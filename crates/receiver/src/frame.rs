@@ -29,6 +29,9 @@ pub struct Frame {
     pub cfo_hz: f64,
     /// The parsed message (CRC16, type, fields).
     pub message: ParsedMessage,
+    /// Decoded only with I and Q swapped (the recording's spectrum is inverted); the frequency
+    /// fields are then those of the un-inverted spectrum.
+    pub iq_swapped: bool,
 }
 
 impl Frame {
@@ -58,6 +61,7 @@ impl Frame {
             block,
             cfo_hz,
             message,
+            iq_swapped: false,
         }
     }
 
@@ -122,6 +126,9 @@ impl Frame {
         m.insert("message_hex".into(), to_hex(&self.message.message).into());
         m.insert("block_hex".into(), to_hex(&self.block).into());
         m.insert("cfo_hz".into(), round_to(self.cfo_hz, 1.0).into());
+        if self.iq_swapped {
+            m.insert("iq_swapped".into(), true.into());
+        }
         m.insert("turbo_iterations".into(), self.turbo_iterations.into());
         m.insert("encrypted".into(), self.encrypted().is_some().into());
         if self.crc24_ok {
