@@ -1,7 +1,9 @@
 //! `droneid synth`: write a SigMF recording of synthetic DroneID bursts and its ground truth.
 //!
 //! Contract (docs/interface.md): `droneid synth [flags] --output PATH` writes `PATH.sigmf-meta`,
-//! `PATH.sigmf-data` (cf32) and `PATH.truth.jsonl` (one JSON line per burst). Every flag is
+//! `PATH.sigmf-data` (cf32, or ci8 with `--format ci8`) and `PATH.truth.jsonl` (one JSON line per
+//! burst). Real-air impairments (DC, tones, hopper, Wi-Fi, 8-bit quantisation, I/Q swap, narrow
+//! rates, burst pairs) map one flag each onto `droneid_synth::Impairments` / `Scenario`. Every flag is
 //! checked before any file is created; data and truth are written under temporary names and
 //! renamed at the end, so a failed run leaves no partial output.
 
@@ -11,7 +13,19 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context};
 use droneid_core::{parse_hz, BurstFormat, Complex32, Complex64, OCCUPIED_BANDWIDTH_HZ};
 use droneid_io::{SampleFormat, SigmfWriter};
-use droneid_synth::{render_capture, CaptureSpec, Scenario, SynthError, TruthRecord};
+use droneid_synth::{
+    render_capture_with, BurstPair, CaptureSpec, CwTone, DcOffset, Hopper, Impairments, Quantize,
+    Scenario, SynthError, TruthRecord, WifiBursts,
+};
+
+/// Output sample format of `droneid synth`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutFormat {
+    /// 32-bit float I/Q (SigMF cf32_le).
+    Cf32,
+    /// Signed 8-bit I/Q (SigMF ci8, HackRF): quantised with clipping, see --clip-db.
+    Ci8,
+}
 
 /// 8-symbol cyclic-prefix schedule (spec §2.3, disputed).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,16 +43,26 @@ pub enum CpSchedule {
     long_about = "Writes PATH.sigmf-meta + PATH.sigmf-data (cf32) with one annotation per burst, and \
 PATH.truth.jsonl with one JSON line per burst (start_sample, freq_offset_hz, snr_db, symbols, msg_type, \
 message_hex, block_hex, serial_number, ...).\n\n\
-The bursts are exact band-limited OFDM at any output rate >= 15.36 MS/s. SNR is in-band: burst power over \
-the noise power in 9.015 MHz; the noise has power 1.0 per complex sample. Without --snr-db there is no \
-noise and each burst has unit mean power.",
-    after_help = "Examples:\n  droneid synth --output /tmp/one\n  droneid synth -o /tmp/t --sample-rate 61.44M --bursts 4 --snr-db 3 --interval-ms 5\n  droneid synth -o /tmp/t --drones 3 --random-offsets --duration-s 2 --snr-db 10 --center-freq 2.4445G\n  droneid synth -o /tmp/t --symbols 8 --cp-schedule rub --record rec.json --multipath 0:0,0.8:-6:90"
+The bursts are exact band-limited OFDM at any output rate >= 4 MS/s. SNR is in-band: burst power over \
+the noise power in 9.015 MHz; the noise has power 1.0 per complex sample at the output rate (a flat density \
+N0 = 1/Fs), so at rates below 9.015 MS/s the SNR still counts the noise of the whole 9.015 MHz. Without \
+--snr-db there is no noise and each burst has unit mean power.\n\n\
+A burst whose 9.015 MHz reaches beyond +-Fs/2 (any rate below 9.015 MS/s, or an offset near the edge) is \
+rendered at an integer multiple of Fs and passed through the radio's anti-alias filter (linear phase, flat \
+to +-0.48 Fs, >= 70 dB down from +-0.5 Fs) before decimation; truth start_sample stays at the output rate and \
+truth in_band_fraction says how much of the burst's band is inside +-Fs/2.\n\n\
+Impairment levels are relative to the noise density N0 whether or not --snr-db adds the noise: --dc-db over \
+the noise power per sample (the whole band), --tone over the noise in 15 kHz (one subcarrier), --hopper-db \
+over the noise in 1 MHz, --wifi-db over the noise in the Wi-Fi's occupied band. Chain: bursts + noise, then \
+tones, hopper and Wi-Fi, then DC, then --iq-swap, then quantisation (--format ci8 / --clip-db).",
+    after_help = "Examples:\n  droneid synth --output /tmp/one\n  droneid synth -o /tmp/t --sample-rate 61.44M --bursts 4 --snr-db 3 --interval-ms 5\n  droneid synth -o /tmp/t --drones 3 --random-offsets --duration-s 2 --snr-db 10 --center-freq 2.4445G\n  droneid synth -o /tmp/t --symbols 8 --cp-schedule rub --record rec.json --multipath 0:0,0.8:-6:90\n  droneid synth -o /tmp/t --sample-rate 5M --snr-db 3 --bursts 4 --interval-ms 5\n  droneid synth -o /tmp/t --sample-rate 20M --snr-db 5 --format ci8 --dc-db 10 --freq-offset-hz 1M\n  droneid synth -o /tmp/t --snr-db 5 --tone 1.2M:20 --hopper-db 20 --hopper-channels-mhz=-1,0,1\n  droneid synth -o /tmp/t --sample-rate 30.72M --snr-db 8 --wifi-db 20 --wifi-overlap-hz 1.5M\n  droneid synth -o /tmp/t --sample-rate 30.72M --snr-db 5 --freq-offset-hz=-3.5M --pair-delay-us 200 --pair-offset-hz 7M"
 )]
 pub struct SynthArgs {
     /// Output base path: writes PATH.sigmf-meta, PATH.sigmf-data and PATH.truth.jsonl.
     #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
-    /// Output sample rate, >= 15.36e6 (15.36e6, 15360000 or 15.36M).
+    /// Output sample rate, 4e6..=10e9 (15.36e6, 15360000 or 15.36M). Bursts reaching beyond
+    /// ±Fs/2 go through an anti-alias filter (see above).
     #[arg(
         long,
         value_name = "HZ",
@@ -112,6 +136,86 @@ pub struct SynthArgs {
     /// Carrier phase 0 at every burst start (default: random per burst).
     #[arg(long)]
     pub zero_phase: bool,
+    /// Sample format of PATH.sigmf-data. ci8 quantises to 8 bits with clipping (see --clip-db).
+    #[arg(long, value_enum, default_value_t = OutFormat::Cf32)]
+    pub format: OutFormat,
+    /// 8-bit quantisation: full scale (code ±128) in dB over the noise RMS per rail
+    /// (sqrt(0.5)); 30 dB puts the noise at ≈ 4 codes RMS [default with --format ci8: 30].
+    /// With cf32 output the samples are still quantised (code/128).
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub clip_db: Option<f64>,
+    /// LO leakage: a DC spike DB dB above the total noise power per sample (whole band).
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub dc_db: Option<f64>,
+    /// Slow phase drift of the DC spike (it sits at this frequency), Hz [default: 0].
+    #[arg(
+        long,
+        value_name = "HZ",
+        allow_hyphen_values = true,
+        requires = "dc_db"
+    )]
+    pub dc_drift_hz: Option<String>,
+    /// CW tone "FREQ_HZ:LEVEL_DB": frequency from the capture centre (inside ±Fs/2), level over
+    /// the noise in one subcarrier (15 kHz). Repeat for several tones.
+    #[arg(long, value_name = "HZ:DB", allow_hyphen_values = true)]
+    pub tone: Vec<String>,
+    /// Bluetooth-like hopper: 1 MHz of noise, 366 µs on in every 625 µs slot, DB dB over the
+    /// noise in 1 MHz while on. Channels outside the capture are silent.
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub hopper_db: Option<f64>,
+    /// Hopper channel centres from the capture centre, MHz, comma-separated (e.g. "-1,0,1")
+    /// [default: -39..=39, every 1 MHz].
+    #[arg(
+        long,
+        value_name = "LIST",
+        allow_hyphen_values = true,
+        requires = "hopper_db"
+    )]
+    pub hopper_channels_mhz: Option<String>,
+    /// Wi-Fi-like signal: 16.6 MHz of flat noise, DB dB over the noise in its occupied band.
+    /// Placed by --wifi-center-hz or --wifi-overlap-hz.
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub wifi_db: Option<f64>,
+    /// Wi-Fi centre from the capture centre, Hz.
+    #[arg(
+        long,
+        value_name = "HZ",
+        allow_hyphen_values = true,
+        requires = "wifi_db"
+    )]
+    pub wifi_center_hz: Option<String>,
+    /// Place the Wi-Fi so that its band covers the top HZ of the bursts' 9.015 MHz channel
+    /// (--freq-offset-hz); negative: the bottom |HZ|.
+    #[arg(
+        long,
+        value_name = "HZ",
+        allow_hyphen_values = true,
+        requires = "wifi_db",
+        conflicts_with = "wifi_center_hz"
+    )]
+    pub wifi_overlap_hz: Option<String>,
+    /// Wi-Fi transmission length, ms [default: continuous].
+    #[arg(long, value_name = "MS", requires = "wifi_db")]
+    pub wifi_on_ms: Option<f64>,
+    /// Wi-Fi period, ms (with --wifi-on-ms) [default: 2 × --wifi-on-ms].
+    #[arg(long, value_name = "MS", requires = "wifi_on_ms")]
+    pub wifi_period_ms: Option<f64>,
+    /// Swap I and Q of every written sample (spectral inversion; truth keeps the transmitted
+    /// offsets).
+    #[arg(long)]
+    pub iq_swap: bool,
+    /// Pair every burst with a partner drone's burst starting US µs later (back-to-back on one
+    /// channel: 660..900; time-overlapping: < 643.2, with --pair-offset-hz).
+    #[arg(long, value_name = "US")]
+    pub pair_delay_us: Option<f64>,
+    /// Channel of the partner burst relative to its drone's channel, Hz [default: 0].
+    #[arg(
+        long,
+        value_name = "HZ",
+        allow_hyphen_values = true,
+        requires = "pair_delay_us"
+    )]
+    pub pair_offset_hz: Option<String>,
 }
 
 fn hz_flag(flag: &str, text: &str) -> anyhow::Result<f64> {
@@ -175,13 +279,21 @@ fn flag_error(e: SynthError) -> anyhow::Error {
         "sample_clock_ppm" => "--ppm",
         "multipath" => "--multipath",
         "phase_rad" => "--seed",
+        "pair_delay_s" => "--pair-delay-us",
+        "pair_offset_hz" => "--pair-offset-hz",
+        f if f.starts_with("dc.") => "--dc-db/--dc-drift-hz",
+        f if f.starts_with("tone") => "--tone",
+        f if f.starts_with("hopper") => "--hopper-db/--hopper-channels-mhz",
+        f if f.starts_with("wifi") => "--wifi-*",
+        f if f.starts_with("quantize") => "--clip-db",
         _ => "flags",
     };
     match e {
         SynthError::Scenario { field, reason } => anyhow!("{}: {reason}", flag(&field)),
         SynthError::Burst { field, reason, .. } => anyhow!("{}: {reason}", flag(&field)),
+        SynthError::Impairment { field, reason } => anyhow!("{}: {reason}", flag(&field)),
         SynthError::SampleRate { value } => {
-            anyhow!("--sample-rate: {value} Hz is invalid; use a finite rate in 15.36e6..=10e9 Hz")
+            anyhow!("--sample-rate: {value} Hz is invalid; use a finite rate in 4e6..=10e9 Hz")
         }
         SynthError::CenterFreq { value } => anyhow!("--center-freq: {value} is not finite"),
         SynthError::Record(m) => anyhow!("--record: {m}"),
@@ -189,11 +301,98 @@ fn flag_error(e: SynthError) -> anyhow::Error {
     }
 }
 
-/// Checks every flag and builds the capture (no file is touched).
-fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
+/// A finite level in dB, -100..=100.
+fn db_flag(flag: &str, v: f64) -> anyhow::Result<f64> {
+    if !(v.is_finite() && (-100.0..=100.0).contains(&v)) {
+        bail!("{flag}: {v} dB is outside -100..=100 dB");
+    }
+    Ok(v)
+}
+
+/// Parses "FREQ_HZ:LEVEL_DB".
+fn parse_tone(text: &str) -> anyhow::Result<CwTone> {
+    let Some((f, l)) = text.split_once(':') else {
+        bail!("--tone: '{text}': expected FREQ_HZ:LEVEL_DB (e.g. 1.2M:20)");
+    };
+    let f = hz_flag("--tone", f.trim())?;
+    let l = l
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| anyhow!("--tone: '{text}': level '{l}' is not a number"))?;
+    Ok(CwTone::new(f, db_flag("--tone", l)?))
+}
+
+/// The impairments of the flags; `channel_hz` is the bursts' channel (for --wifi-overlap-hz).
+fn impairments(args: &SynthArgs, channel_hz: Option<f64>) -> anyhow::Result<Impairments> {
+    let mut imp = Impairments::default();
+    if let Some(d) = args.dc_db {
+        let mut dc = DcOffset::new(db_flag("--dc-db", d)?);
+        if let Some(h) = &args.dc_drift_hz {
+            dc.drift_hz = hz_flag("--dc-drift-hz", h)?;
+        }
+        imp.dc = Some(dc);
+    }
+    for t in &args.tone {
+        imp.tones.push(parse_tone(t)?);
+    }
+    if let Some(d) = args.hopper_db {
+        let mut h = Hopper::new(db_flag("--hopper-db", d)?);
+        if let Some(list) = &args.hopper_channels_mhz {
+            for item in list.split(',').map(str::trim) {
+                let v = item
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && v.abs() <= 1e4)
+                    .ok_or_else(|| {
+                        anyhow!("--hopper-channels-mhz: '{item}' is not a frequency in MHz")
+                    })?;
+                h.channels_hz.push(v * 1e6);
+            }
+        }
+        imp.hopper = Some(h);
+    }
+    if let Some(d) = args.wifi_db {
+        let level = db_flag("--wifi-db", d)?;
+        let mut w = match (&args.wifi_center_hz, &args.wifi_overlap_hz) {
+            (Some(c), _) => WifiBursts::continuous(hz_flag("--wifi-center-hz", c)?, level),
+            (None, Some(o)) => {
+                let Some(ch) = channel_hz else {
+                    bail!("--wifi-overlap-hz: needs one channel for every burst (not --random-offsets)");
+                };
+                WifiBursts::overlapping_channel(ch, hz_flag("--wifi-overlap-hz", o)?, level)
+            }
+            (None, None) => bail!("--wifi-db: give --wifi-center-hz or --wifi-overlap-hz"),
+        };
+        if let Some(on) = args.wifi_on_ms {
+            let period = args.wifi_period_ms.unwrap_or(2.0 * on);
+            if !(on.is_finite() && on > 0.0 && period.is_finite() && period > 0.0) {
+                bail!("--wifi-on-ms/--wifi-period-ms: {on} / {period} ms must be finite and > 0");
+            }
+            w.on_s = on * 1e-3;
+            w.period_s = period * 1e-3;
+        }
+        imp.wifi.push(w);
+    }
+    let clip = match (args.format, args.clip_db) {
+        (_, Some(c)) => Some(c),
+        (OutFormat::Ci8, None) => Some(30.0),
+        (OutFormat::Cf32, None) => None,
+    };
+    if let Some(c) = clip {
+        if !(c.is_finite() && (-20.0..=100.0).contains(&c)) {
+            bail!("--clip-db: {c} dB is outside -20..=100 dB");
+        }
+        imp.quantize = Some(Quantize::new(c));
+    }
+    imp.iq_swap = args.iq_swap;
+    Ok(imp)
+}
+
+/// Checks every flag and builds the capture and its impairments (no file is touched).
+fn plan(args: &SynthArgs) -> anyhow::Result<(CaptureSpec, Impairments)> {
     let fs = hz_flag("--sample-rate", &args.sample_rate)?;
-    if !(15.36e6..=10e9).contains(&fs) {
-        bail!("--sample-rate: {fs} Hz is outside the allowed range 15.36e6..=10e9 Hz");
+    if !(droneid_synth::MIN_SAMPLE_RATE_HZ..=10e9).contains(&fs) {
+        bail!("--sample-rate: {fs} Hz is outside the allowed range 4e6..=10e9 Hz");
     }
     let format = match (args.symbols, args.cp_schedule) {
         (9, _) => BurstFormat::Nine,
@@ -252,11 +451,10 @@ fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
         }
         sc.freq_offset_hz = hz_flag("--freq-offset-hz", f)?;
     }
-    let edge = (sc.freq_offset_hz + sc.cfo_hz).abs() + OCCUPIED_BANDWIDTH_HZ / 2.0;
-    if edge > fs / 2.0 {
+    let max_offset = fs / 2.0 + OCCUPIED_BANDWIDTH_HZ;
+    if (sc.freq_offset_hz + sc.cfo_hz).abs() > max_offset {
         bail!(
-            "--freq-offset-hz/--cfo-hz: |offset + cfo| must be <= {:.0} Hz at {fs} S/s (the 9.015 MHz burst must fit inside ±Fs/2)",
-            fs / 2.0 - OCCUPIED_BANDWIDTH_HZ / 2.0
+            "--freq-offset-hz/--cfo-hz: |offset + cfo| must be <= {max_offset:.0} Hz at {fs} S/s (Fs/2 + 9.015 MHz: the burst must lie within one burst width of the captured band)"
         );
     }
     sc.random_offsets = args.random_offsets;
@@ -275,11 +473,27 @@ fn plan(args: &SynthArgs) -> anyhow::Result<CaptureSpec> {
         sc.records = droneid_payload::parse_record_specs(&text)
             .map_err(|e| anyhow!("--record: {}: {e}", path.display()))?;
     }
+    if let Some(us) = args.pair_delay_us {
+        if !(us.is_finite() && (0.0..=1e6).contains(&us)) {
+            bail!("--pair-delay-us: {us} is outside 0..=1000000 us");
+        }
+        let offset_hz = match &args.pair_offset_hz {
+            Some(o) => hz_flag("--pair-offset-hz", o)?,
+            None => 0.0,
+        };
+        sc.pair = Some(BurstPair {
+            delay_s: us * 1e-6,
+            offset_hz,
+        });
+    }
+    let channel = (!sc.random_offsets).then_some(sc.freq_offset_hz);
+    let imp = impairments(args, channel)?;
     let spec = sc.build().map_err(flag_error)?;
     if spec.total_samples == 0 {
         bail!("--duration-s: the capture would hold no samples");
     }
-    Ok(spec)
+    imp.validate(fs).map_err(flag_error)?;
+    Ok((spec, imp))
 }
 
 fn label(t: &TruthRecord) -> String {
@@ -299,7 +513,7 @@ fn label(t: &TruthRecord) -> String {
 
 /// Runs `droneid synth`.
 pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
-    let spec = plan(args)?;
+    let (spec, imp) = plan(args)?;
     let base = droneid_io::sigmf_base_path(&args.output);
     if base.as_os_str().is_empty() {
         bail!("--output: empty path");
@@ -315,7 +529,10 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     );
     let mut writer = SigmfWriter::create(
         &base,
-        SampleFormat::Cf32,
+        match args.format {
+            OutFormat::Cf32 => SampleFormat::Cf32,
+            OutFormat::Ci8 => SampleFormat::Ci8,
+        },
         fs,
         spec.center_freq_hz,
         &description,
@@ -324,12 +541,19 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     writer.set_global("droneid:seed", serde_json::json!(args.seed));
     writer.set_global(
         "droneid:noise_power",
-        serde_json::json!(droneid_synth::NOISE_POWER),
+        serde_json::json!(imp.output_noise_power()),
     );
+    if !imp.is_empty() {
+        writer.set_global(
+            "droneid:impairments",
+            serde_json::to_value(&imp).unwrap_or(serde_json::Value::Null),
+        );
+    }
 
     let result = (|| -> anyhow::Result<Vec<TruthRecord>> {
-        let truth = render_capture(
+        let truth = render_capture_with(
             &spec,
+            &imp,
             droneid_synth::DEFAULT_BLOCK_LEN,
             &mut |b: &[Complex32]| writer.write(b).map_err(anyhow::Error::from),
         )?;
@@ -382,12 +606,21 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     })?;
     let drones = truth.iter().map(|t| t.drone).max().map_or(0, |d| d + 1);
     eprintln!(
-        "droneid synth: wrote {}.sigmf-data ({} samples, {:.6} s at {} S/s, cf32, {:.1} MB), {} bursts from {} drone(s), {}; truth {}",
+        "droneid synth: wrote {}.sigmf-data ({} samples, {:.6} s at {} S/s, {}, {:.1} MB), {} bursts from {} drone(s), {}; truth {}",
         base.display(),
         total,
         total as f64 / fs,
         fs,
-        total as f64 * 8.0 / 1e6,
+        match args.format {
+            OutFormat::Cf32 => "cf32",
+            OutFormat::Ci8 => "ci8",
+        },
+        total as f64
+            * match args.format {
+                OutFormat::Cf32 => 8.0,
+                OutFormat::Ci8 => 2.0,
+            }
+            / 1e6,
         truth.len(),
         drones.max(args.drones),
         match args.snr_db {

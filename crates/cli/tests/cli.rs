@@ -246,7 +246,7 @@ fn synth_bad_flags_leave_no_files() {
         "--symbols",
     );
     assert_fails(
-        &droneid(&["synth", "--output", b, "--sample-rate", "10M"]),
+        &droneid(&["synth", "--output", b, "--sample-rate", "3M"]),
         2,
         "sample-rate",
     );
@@ -320,4 +320,232 @@ fn output_and_geojson_files() {
         "/nonexistent-dir/x.geojson",
     ]);
     assert_fails(&o, 2, "does not exist");
+}
+
+/// Reads a synth truth file.
+fn truth_lines(base: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(format!("{base}.truth.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn meta(base: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(format!("{base}.sigmf-meta")).unwrap()).unwrap()
+}
+
+#[test]
+fn synth_ci8_with_dc_spike_decodes() {
+    // HackRF-like: 8-bit samples with clipping 30 dB over the noise RMS, LO leakage 10 dB over
+    // the noise power, bursts 1 MHz off centre. Decoded through `droneid decode`.
+    let base = tmp("ci8dc");
+    let b = base.to_str().unwrap();
+    let o = droneid(&[
+        "synth",
+        "--output",
+        b,
+        "--sample-rate",
+        "20M",
+        "--bursts",
+        "2",
+        "--interval-ms",
+        "5",
+        "--snr-db",
+        "10",
+        "--freq-offset-hz",
+        "1M",
+        "--format",
+        "ci8",
+        "--dc-db",
+        "10",
+        "--seed",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = meta(b);
+    assert_eq!(m["global"]["core:datatype"], "ci8");
+    assert_eq!(m["global"]["droneid:impairments"]["dc"]["level_db"], 10.0);
+    assert_eq!(
+        m["global"]["droneid:impairments"]["quantize"]["clip_db"],
+        30.0
+    );
+    let truth = truth_lines(b);
+    let data = std::fs::metadata(format!("{b}.sigmf-data")).unwrap().len();
+    let n = (truth[1]["start_sample"].as_i64().unwrap() as u64) * 2;
+    assert!(data > n, "2 bytes per sample");
+    let o = droneid(&["decode", &format!("{b}.sigmf-meta")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<serde_json::Value> = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 2, "{}", stderr(&o));
+    for (g, w) in got.iter().zip(&truth) {
+        assert_eq!(g["block_hex"], w["block_hex"]);
+        let ds = g["start_sample"].as_i64().unwrap() - w["start_sample"].as_i64().unwrap();
+        assert!(ds.abs() <= 60, "start within 3 µs at 20 MS/s: off by {ds}");
+    }
+}
+
+#[test]
+fn synth_narrow_rate_truth_at_the_output_rate() {
+    let base = tmp("narrow5m");
+    let b = base.to_str().unwrap();
+    let o = droneid(&[
+        "synth",
+        "--output",
+        b,
+        "--sample-rate",
+        "5M",
+        "--bursts",
+        "2",
+        "--interval-ms",
+        "5",
+        "--snr-db",
+        "3",
+        "--jitter-ms",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let truth = truth_lines(b);
+    assert_eq!(truth.len(), 2);
+    // Lead-in 1 ms, then 5 ms apart, at 5 MS/s.
+    assert_eq!(truth[0]["start_sample"], 5000);
+    assert_eq!(truth[1]["start_sample"], 30000);
+    assert_eq!(truth[0]["sample_rate_hz"], 5e6);
+    let frac = truth[0]["in_band_fraction"].as_f64().unwrap();
+    assert!((frac - 5e6 / 9.015e6).abs() < 1e-9, "{frac}");
+    let m = meta(b);
+    assert_eq!(m["global"]["core:sample_rate"], 5e6);
+    let n = std::fs::metadata(format!("{b}.sigmf-data")).unwrap().len() / 8;
+    // Up to the second burst's end (3216 samples) plus the 1 ms tail, rounded up.
+    assert!((n as i64 - (30000 + 3216 + 5000)).abs() <= 1, "{n}");
+}
+
+#[test]
+fn synth_iq_swap_swaps_the_written_samples() {
+    let a = tmp("noswap");
+    let b = tmp("swap");
+    let args = |p: &PathBuf, swap: bool| {
+        let mut v = vec![
+            "synth".to_string(),
+            "--output".into(),
+            p.to_str().unwrap().into(),
+            "--snr-db".into(),
+            "5".into(),
+            "--tone".into(),
+            "2M:20".into(),
+        ];
+        if swap {
+            v.push("--iq-swap".into());
+        }
+        v
+    };
+    for (p, swap) in [(&a, false), (&b, true)] {
+        let v = args(p, swap);
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        let o = droneid(&v);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let x = std::fs::read(format!("{}.sigmf-data", a.display())).unwrap();
+    let y = std::fs::read(format!("{}.sigmf-data", b.display())).unwrap();
+    assert_eq!(x.len(), y.len());
+    for (p, q) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+        assert_eq!(&p[..4], &q[4..]);
+        assert_eq!(&p[4..], &q[..4]);
+    }
+    assert_eq!(
+        truth_lines(a.to_str().unwrap()),
+        truth_lines(b.to_str().unwrap())
+    );
+}
+
+#[test]
+fn synth_pairs_and_interferers() {
+    // Back-to-back pairs 700 µs apart on one channel, with a tone, a hopper and a Wi-Fi edge.
+    let base = tmp("pairs");
+    let b = base.to_str().unwrap();
+    let o = droneid(&[
+        "synth",
+        "--output",
+        b,
+        "--sample-rate",
+        "30.72M",
+        "--bursts",
+        "2",
+        "--interval-ms",
+        "5",
+        "--jitter-ms",
+        "0",
+        "--snr-db",
+        "8",
+        "--pair-delay-us",
+        "700",
+        "--tone",
+        "-1.5M:20",
+        "--hopper-db",
+        "20",
+        "--hopper-channels-mhz=-9,9",
+        "--wifi-db",
+        "20",
+        "--wifi-overlap-hz",
+        "1.5M",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let truth = truth_lines(b);
+    assert_eq!(truth.len(), 4);
+    let d = truth[1]["start_sample"].as_i64().unwrap() - truth[0]["start_sample"].as_i64().unwrap();
+    assert!((d - 21504).abs() <= 1, "700 µs at 30.72 MS/s: {d}");
+    assert_ne!(truth[0]["serial_number"], truth[1]["serial_number"]);
+    let imp = &meta(b)["global"]["droneid:impairments"];
+    assert_eq!(imp["tones"][0]["freq_hz"], -1.5e6);
+    assert_eq!(imp["hopper"]["channels_hz"][1], 9e6);
+    let wifi_lo = imp["wifi"][0]["center_hz"].as_f64().unwrap() - 8.3e6;
+    assert!((wifi_lo - 3.0075e6).abs() < 1.0, "{wifi_lo}");
+}
+
+#[test]
+fn synth_bad_impairment_flags_exit_2() {
+    let base = tmp("badimp");
+    let b = base.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--sample-rate", "3.9M"], "sample-rate"),
+        (vec!["--hopper-db", "NaN"], "--hopper-db"),
+        (vec!["--dc-db", "inf"], "--dc-db"),
+        (vec!["--tone", "9M:20"], "--tone"),
+        (vec!["--tone", "1M"], "--tone"),
+        (vec!["--tone", "1M:loud"], "--tone"),
+        (vec!["--clip-db", "NaN"], "--clip-db"),
+        (vec!["--wifi-db", "20"], "--wifi"),
+        (
+            vec![
+                "--random-offsets",
+                "--wifi-db",
+                "20",
+                "--wifi-overlap-hz",
+                "1M",
+            ],
+            "--wifi-overlap-hz",
+        ),
+        (
+            vec!["--hopper-db", "20", "--hopper-channels-mhz", "1,x"],
+            "--hopper-channels-mhz",
+        ),
+        (vec!["--pair-delay-us=-5"], "--pair-delay-us"),
+        (vec!["--freq-offset-hz", "20M"], "--freq-offset-hz"),
+    ] {
+        let mut v = vec!["synth", "--output", b];
+        v.extend(args.iter().copied());
+        let o = droneid(&v);
+        assert_fails(&o, 2, needle);
+        assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    }
+    for ext in ["sigmf-meta", "sigmf-data", "truth.jsonl"] {
+        assert!(
+            !PathBuf::from(format!("{b}.{ext}")).exists(),
+            "{ext} left behind"
+        );
+    }
 }
