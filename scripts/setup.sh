@@ -45,3 +45,13 @@ if [ ! -x "$REPO/target/pyenv/bin/python3" ] || ! "$REPO/target/pyenv/bin/python
     || echo "setup.sh: warning: pip could not install takproto; the CoT takproto test will say it skipped" >&2
 fi
 echo "setup.sh: takproto in target/pyenv"
+
+# sigmf (PyPI): validates `decode --annotate` output against the official SigMF schema in the
+# tests (crates/cli/tests/annotate.rs); maturin, numpy and pytest build and test the Python
+# package (`pip install ./python`, python/tests). Same venv as takproto.
+if ! "$REPO/target/pyenv/bin/python3" -c "import sigmf, numpy, pytest, maturin" 2>/dev/null; then
+  [ -x "$REPO/target/pyenv/bin/python3" ] || python3 -m venv "$REPO/target/pyenv"
+  "$REPO/target/pyenv/bin/pip" install -q --disable-pip-version-check \
+    "sigmf>=1.2" "numpy>=1.20" "pytest>=7" "maturin>=1.5,<2"
+fi
+echo "setup.sh: sigmf, numpy, pytest, maturin in target/pyenv"

@@ -8,6 +8,7 @@ mod annotate;
 mod cmd_bench;
 mod cmd_decode;
 mod cmd_devices;
+mod cmd_extract;
 mod cmd_live;
 mod cmd_plot;
 mod cmd_synth;
@@ -50,6 +51,8 @@ enum Command {
     Live(cmd_live::LiveArgs),
     /// List the SoapySDR devices this machine sees, with their rates, frequencies, gains, antennas.
     Devices(cmd_devices::DevicesArgs),
+    /// Cut each decoded burst out as its own SigMF recording, centred, at 15.36 (or 30.72) MS/s.
+    Extract(cmd_extract::ExtractArgs),
     /// Draw a spectrogram PNG of a recording with every burst boxed, and a constellation PNG per burst.
     Plot(cmd_plot::PlotArgs),
 }
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Live(args) => cmd_live::run(args),
         Command::Devices(args) => cmd_devices::run(args),
         Command::Plot(args) => cmd_plot::run(args),
+        Command::Extract(args) => cmd_extract::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

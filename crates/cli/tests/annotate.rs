@@ -37,6 +37,15 @@ fn ok_lines(o: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The Python that `scripts/setup.sh` gives the `sigmf` package: `target/pyenv` of this
+/// checkout (or `$DRONEID_PYTHON`).
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("DRONEID_PYTHON") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pyenv/bin/python3")
+}
+
 /// Validates `meta` with the `sigmf` package (`sigmf.validate.validate` against the schema it
 /// ships, then a full `sigmf.fromfile` load, which finds and checks the data file too).
 fn sigmf_validate(meta: &Path) {
@@ -49,10 +58,10 @@ validate.validate(meta)
 f = sigmf.fromfile(sys.argv[1])
 print(len(f.get_annotations()), f.get_global_field("core:sample_rate"))
 "#;
-    let o = Command::new("python3")
+    let o = Command::new(python())
         .args(["-W", "ignore", "-c", script, meta.to_str().unwrap()])
         .output()
-        .expect("python3 (with the sigmf package: pip install sigmf) is needed for this test");
+        .expect("python3 with the sigmf package (scripts/setup.sh installs it in target/pyenv)");
     assert!(
         o.status.success(),
         "sigmf validation of {} failed: {}{}",
