@@ -8,7 +8,12 @@
 //!   and an amplitude from the in-band SNR. [`CaptureSpec`] places bursts in a capture with one
 //!   noise floor; [`render_capture`] streams it in bounded blocks and returns [`TruthRecord`]s.
 //! * [`Scenario`] builds realistic multi-drone captures (moving telemetry, sequence numbers,
-//!   channel offsets, 0x11 identity messages).
+//!   channel offsets, 0x11 identity messages, back-to-back / time-overlapping [`BurstPair`]s).
+//! * [`Impairments`] (applied by [`render_capture_with`]): DC / LO leakage, CW tones, a
+//!   Bluetooth-like hopper, Wi-Fi-like bursts, 8-bit quantisation with clipping, I/Q swap.
+//! * Output rates from 4 MS/s: a burst whose band reaches beyond ±Fs/2 is rendered at `M·Fs`
+//!   and decimated through the radio's anti-alias filter ([`AntiAlias`]); the SNR keeps its
+//!   definition (noise density `NOISE_POWER / Fs`, in-band noise counted over 9.015 MHz).
 //!
 //! Conventions:
 //! * **Start**: [`BurstSpec::start_sample`] is the exact fractional output-sample position of the
