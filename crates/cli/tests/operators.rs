@@ -372,10 +372,11 @@ fn live_has_every_output_and_routes_soapy_logging() {
         .unwrap();
     let header = String::from_utf8_lossy(&h5.stdout);
     assert!(h5.status.success() && header.contains("frames"));
-    assert!(
-        header.contains("\"sensor_id\"") && header.contains("\"mast-3\""),
-        "{header}"
-    );
+    let attr = Command::new("h5dump")
+        .args(["-a", "/sensor_id", &p("run.h5")])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&attr.stdout).contains("\"mast-3\""));
     assert_eq!(sub.take(6, Duration::from_secs(10)).len(), 6);
     assert_eq!(recv_events(&sock, Duration::from_millis(300)).len(), 18);
     assert!(
@@ -397,4 +398,110 @@ fn live_has_every_output_and_routes_soapy_logging() {
     );
     let o = droneid(&["devices", "-v"]).output().unwrap();
     assert!(o.status.success());
+}
+
+/// Encrypted records (spec §5.8) from the synthesiser: CoT makes an alert at the sensor named
+/// by the session id, MQTT keys the drone's retained state by `session:<hex>`, and nothing
+/// published for an encrypted frame carries a coordinate.
+#[test]
+fn encrypted_drones_are_alerts_and_session_states_without_coordinates() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("records.json");
+    std::fs::write(
+        &rec,
+        r#"[{"type": "cryp", "session_id": "1a2b3c4d", "seed": 1},
+            {"type": "telemetry", "serial_number": "PLAIN00000000001", "sequence_number": 10,
+             "drone_lat_deg": 52.52, "drone_lon_deg": 13.405},
+            {"type": "infp", "session_id": "1a2b3c4d", "seed": 2}]"#,
+    )
+    .unwrap();
+    let base = dir.path().join("enc");
+    let o = droneid(&[
+        "synth",
+        "--output",
+        base.to_str().unwrap(),
+        "--sample-rate",
+        "15.36M",
+    ])
+    .args([
+        "--bursts",
+        "3",
+        "--interval-ms",
+        "12",
+        "--snr-db",
+        "10",
+        "--seed",
+        "12",
+    ])
+    .arg("--record")
+    .arg(&rec)
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cap = base.with_extension("sigmf-meta");
+    let bdir = dir.path().join("broker");
+    std::fs::create_dir_all(&bdir).unwrap();
+    let port = free_port();
+    let _b = Broker::start(port, &bdir);
+    let sub = Subscriber::start(port, "enc/#");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let cot = format!("udp://127.0.0.1:{}", sock.local_addr().unwrap().port());
+    let o = droneid(&["decode", cap.to_str().unwrap(), "--sensor-id", "mast-3"])
+        .args(["--sensor-position", "52.50,13.40,30", "--cot", &cot])
+        .args([
+            "--mqtt",
+            &format!("mqtt://127.0.0.1:{port}"),
+            "--mqtt-topic",
+            "enc",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let frames = lines(&o);
+    assert_eq!(frames.len(), 3);
+    let coord = |k: &str| k.contains("lat") || k.contains("lon") || k.contains("distance");
+    for f in frames.iter().filter(|f| f["encrypted"] == true) {
+        assert!(!f.as_object().unwrap().keys().any(|k| coord(k)), "{f}");
+    }
+    // CoT: the plaintext drone's three events and one alert per encrypted frame.
+    let events = recv_events(&sock, Duration::from_millis(500));
+    let alerts: Vec<_> = events
+        .iter()
+        .filter(|e| e.contains("droneid-session-"))
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    assert_eq!(events.len(), 3 + 2);
+    for a in alerts {
+        let doc = roxmltree::Document::parse(a).unwrap();
+        let ev = doc.root_element();
+        assert_eq!(ev.attribute("uid"), Some("droneid-session-1a2b3c4d"));
+        let p = ev.children().find(|n| n.has_tag_name("point")).unwrap();
+        assert_eq!(
+            (p.attribute("lat"), p.attribute("lon"), p.attribute("ce")),
+            (Some("52.5000000"), Some("13.4000000"), Some("5000.0"))
+        );
+        let r = ev
+            .descendants()
+            .find(|n| n.has_tag_name("remarks"))
+            .unwrap();
+        assert!(r.text().unwrap().contains("1a2b3c4d"));
+    }
+    // MQTT: frames as printed, a retained state per session without coordinates.
+    let got = sub.drain(Duration::from_millis(500));
+    for (t, p) in &got {
+        let v: Value = serde_json::from_str(p).unwrap();
+        if v["encrypted"] == true {
+            assert!(!v.as_object().unwrap().keys().any(|k| coord(k)), "{t} {v}");
+        }
+    }
+    let state: Value =
+        serde_json::from_str(&retained(port, "enc/drones/session:1a2b3c4d/state", &[]).unwrap())
+            .unwrap();
+    assert_eq!(state["session_id"], "1a2b3c4d");
+    assert_eq!(state["encrypted"], true);
+    assert_eq!(state["sensor_id"], "mast-3");
+    assert!(
+        !state.as_object().unwrap().keys().any(|k| coord(k)),
+        "{state}"
+    );
 }
