@@ -5,7 +5,11 @@
 //! A DroneID burst plus noise has a flat spectrum across its 601 carriers, so the median bin
 //! power of a frame is the burst-plus-noise level; a CW spur, a Bluetooth hop (1 MHz) or the
 //! edge of a Wi-Fi burst 20 dB above the noise stands 10–20 dB over it and is cut out, bin by
-//! bin and frame by frame, before timing, CFO and channel estimation see it. Bins cut become
+//! bin and frame by frame, before timing, CFO and channel estimation see it. Only cells that
+//! stay above the threshold for `min_run` consecutive frames are cut: interferers persist in
+//! frequency (a Bluetooth hop lasts 366 µs, a spur for ever), while the ZC pilots of a strong
+//! burst are chirps whose energy sweeps a short frame's band in a few hops and must be kept.
+//! Bins cut become
 //! erasures for the demodulator, whose per-carrier reliability estimate then weights them
 //! down. Frames with nothing above the threshold pass through unchanged (up to `f32` rounding).
 
@@ -23,11 +27,14 @@ pub struct SpectralExcisor {
     fwd: Arc<dyn Fft<f32>>,
     inv: Arc<dyn Fft<f32>>,
     window: Vec<f32>,
-    frame: Vec<Complex32>,
     scratch: Vec<Complex32>,
     padded: Vec<Complex32>,
     out: Vec<Complex32>,
     power: Vec<f32>,
+    /// Spectra of every frame of the current input (frames × fft_len).
+    spectra: Vec<Complex32>,
+    /// Cells above the threshold (frames × bins given).
+    flags: Vec<bool>,
     max_len: usize,
 }
 
@@ -61,17 +68,19 @@ impl SpectralExcisor {
             .collect();
         let hop = fft_len / 2;
         let padded_len = max_len.div_ceil(hop) * hop + 2 * fft_len;
+        let max_frames = padded_len / hop + 1;
         Self {
             n: fft_len,
             hop,
             fwd,
             inv,
             window,
-            frame: vec![Complex32::default(); fft_len],
             scratch: vec![Complex32::default(); scratch_len],
             padded: vec![Complex32::default(); padded_len],
             out: vec![Complex32::default(); padded_len],
             power: Vec::with_capacity(fft_len),
+            spectra: vec![Complex32::default(); max_frames * fft_len],
+            flags: vec![false; max_frames * fft_len],
             max_len,
         }
     }
@@ -83,61 +92,90 @@ impl SpectralExcisor {
 
     /// Excises, in place, every bin `k` of `bins` (FFT bin indices, natural order: bin `k` is
     /// frequency `k/fft_len` of the sample rate, negative frequencies at the top) whose power
-    /// exceeds `threshold` × the median power of `bins` in the same frame. Returns the number
-    /// of (frame, bin) cells cut. Panics if `x` is longer than `max_len` or a bin index is out
-    /// of range.
-    pub fn process(&mut self, x: &mut [Complex32], bins: &[usize], threshold: f32) -> usize {
+    /// exceeds `threshold` × the median power of `bins` in the same frame for at least
+    /// `min_run` consecutive frames (hops of `fft_len/2`). Returns the number of (frame, bin)
+    /// cells cut. Panics if `x` is longer than `max_len`, a bin index is out of range or a bin
+    /// is listed twice.
+    pub fn process(
+        &mut self,
+        x: &mut [Complex32],
+        bins: &[usize],
+        threshold: f32,
+        min_run: usize,
+    ) -> usize {
         assert!(x.len() <= self.max_len, "input longer than max_len");
         assert!(bins.iter().all(|&k| k < self.n), "bin index out of range");
         if x.is_empty() || bins.is_empty() {
             return 0;
         }
-        let (n, hop) = (self.n, self.hop);
+        let (n, hop, nb) = (self.n, self.hop, bins.len());
         // One hop of zeros in front, so that every input sample is covered by two frames.
         let used = hop + x.len().div_ceil(hop) * hop + hop;
         self.padded[..used].fill(Complex32::default());
         self.padded[hop..hop + x.len()].copy_from_slice(x);
-        self.out[..used].fill(Complex32::default());
-        let mut cut = 0;
-        let mut start = 0;
-        while start + n <= used {
-            for ((f, &v), &w) in self
-                .frame
+        let frames = (used - n) / hop + 1;
+        // 1. Spectra and the cells above the threshold.
+        for f in 0..frames {
+            let start = f * hop;
+            let spec = &mut self.spectra[f * n..(f + 1) * n];
+            for ((s, &v), &w) in spec
                 .iter_mut()
                 .zip(&self.padded[start..start + n])
                 .zip(&self.window)
             {
-                *f = v * w;
+                *s = v * w;
             }
-            self.fwd
-                .process_with_scratch(&mut self.frame, &mut self.scratch);
+            self.fwd.process_with_scratch(spec, &mut self.scratch);
             self.power.clear();
-            self.power
-                .extend(bins.iter().map(|&k| self.frame[k].norm_sqr()));
+            self.power.extend(bins.iter().map(|&k| spec[k].norm_sqr()));
             let mid = self.power.len() / 2;
             let (_, med, _) = self
                 .power
                 .select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
             let limit = *med * threshold;
-            if limit.is_finite() && limit > 0.0 {
-                for &k in bins {
-                    if self.frame[k].norm_sqr() > limit {
-                        self.frame[k] = Complex32::default();
-                        cut += 1;
+            let flags = &mut self.flags[f * nb..(f + 1) * nb];
+            for (flag, &k) in flags.iter_mut().zip(bins) {
+                *flag = limit.is_finite() && limit > 0.0 && spec[k].norm_sqr() > limit;
+            }
+        }
+        // 2. Cut the runs of at least `min_run` frames, bin by bin.
+        let mut cut = 0;
+        for (j, &k) in bins.iter().enumerate() {
+            let mut f = 0;
+            while f < frames {
+                if !self.flags[f * nb + j] {
+                    f += 1;
+                    continue;
+                }
+                let run_start = f;
+                while f < frames && self.flags[f * nb + j] {
+                    f += 1;
+                }
+                if f - run_start >= min_run.max(1) {
+                    for g in run_start..f {
+                        self.spectra[g * n + k] = Complex32::default();
                     }
+                    cut += f - run_start;
                 }
             }
-            self.inv
-                .process_with_scratch(&mut self.frame, &mut self.scratch);
-            let scale = 1.0 / n as f32;
+        }
+        if cut == 0 {
+            return 0; // nothing changed: the input stands as it is
+        }
+        // 3. Back to the time domain (overlap-add).
+        self.out[..used].fill(Complex32::default());
+        let scale = 1.0 / n as f32;
+        for f in 0..frames {
+            let spec = &mut self.spectra[f * n..(f + 1) * n];
+            self.inv.process_with_scratch(spec, &mut self.scratch);
+            let start = f * hop;
             for ((o, &v), &w) in self.out[start..start + n]
                 .iter_mut()
-                .zip(&self.frame)
+                .zip(spec.iter())
                 .zip(&self.window)
             {
                 *o += v * (w * scale);
             }
-            start += hop;
         }
         x.copy_from_slice(&self.out[hop..hop + x.len()]);
         cut
@@ -221,8 +259,8 @@ mod tests {
         let mut ex = SpectralExcisor::new(n, 400);
         // Dirty the internal buffers first: results must not depend on them.
         let mut junk = noise(&mut rng, 400);
-        ex.process(&mut junk, &bins, 12.0);
-        let cut = ex.process(&mut x, &bins, 12.0);
+        ex.process(&mut junk, &bins, 12.0, 1);
+        let cut = ex.process(&mut x, &bins, 12.0, 1);
         assert!(cut > 0, "the tone must be cut");
         let worst = x
             .iter()
@@ -240,7 +278,7 @@ mod tests {
         let clean = noise(&mut rng, 10_000);
         // With no bin above 1000× the median, the output equals the input.
         let mut x = clean.clone();
-        let cut = SpectralExcisor::new(n, 10_000).process(&mut x, &all, 1000.0);
+        let cut = SpectralExcisor::new(n, 10_000).process(&mut x, &all, 1000.0, 1);
         assert_eq!(cut, 0);
         let worst = x
             .iter()
@@ -258,7 +296,20 @@ mod tests {
                 v + Complex32::new(ph.cos() as f32, ph.sin() as f32) * 20.0
             })
             .collect();
-        let cut = SpectralExcisor::new(n, 10_000).process(&mut y, &all, 12.0);
+        // A burst of the tone shorter than `min_run` frames is kept …
+        let mut short = clean.clone();
+        for (t, v) in short.iter_mut().enumerate().skip(2000).take(300) {
+            let ph = 2.0 * std::f64::consts::PI * f * t as f64;
+            *v += Complex32::new(ph.cos() as f32, ph.sin() as f32) * 20.0;
+        }
+        let kept = short.clone();
+        assert_eq!(
+            SpectralExcisor::new(n, 10_000).process(&mut short, &all, 12.0, 8),
+            0
+        );
+        assert_eq!(short, kept);
+        // … a persistent one is cut.
+        let cut = SpectralExcisor::new(n, 10_000).process(&mut y, &all, 12.0, 8);
         assert!(cut > 0);
         // Tone power left: correlate with the tone.
         let acc: Complex32 = y

@@ -68,6 +68,10 @@ const EXCISION_FFT_LEN: usize = 256;
 /// A bin is excised when its power exceeds this multiple of the frame's median bin power in
 /// the burst band (burst plus noise is flat there: chance ≈ e^−8 ≈ 3e−4 per bin).
 const EXCISION_THRESHOLD: f32 = 12.0;
+/// … for at least this many consecutive frames (hops of 128 samples, 67 µs in all): a spur or a
+/// Bluetooth hop persists, while the chirp-like ZC pilots of a strong burst sweep a bin in two
+/// or three hops and are kept.
+const EXCISION_MIN_RUN: usize = 8;
 /// Half-width of the band excised around the candidate's centre, Hz: the burst's 4.5 MHz plus
 /// the band-centre search range, so that an interferer at the edge cannot pull the centre.
 const EXCISION_HALF_BAND_HZ: f64 = 5.25e6;
@@ -340,6 +344,7 @@ impl BurstReceiver {
                 &mut self.base[seg.clone()],
                 &self.excise_bins,
                 EXCISION_THRESHOLD,
+                EXCISION_MIN_RUN,
             )
         } else {
             0

@@ -691,11 +691,18 @@ impl EnergyDetector {
         // Box sum per cell ≈ in-band SNR (linear) below the cap.
         let gamma = e.best_score * self.sigma / (self.box_bins * self.box_frames) as f32;
         let snr_db_rough = 10.0 * gamma.max(1e-6).log10();
-        let mut freqs = [centre_of(pos as f64, self.box_bins), f64::NAN];
+        // The best box position, plus one at each edge of an occupied band much wider than a
+        // burst (kept in addition: a strong burst's spectral leakage can look wide too).
+        let mut freqs = [centre_of(pos as f64, self.box_bins), f64::NAN, f64::NAN];
         if let Some((lo, hi)) = self.occupied_run(pos) {
             if hi - lo > self.box_bins + self.box_bins / 4 {
-                freqs[0] = centre_of(lo as f64, self.box_bins);
-                freqs[1] = centre_of((hi - self.box_bins) as f64, self.box_bins);
+                let half = self.box_bins / 2;
+                if pos >= lo + half {
+                    freqs[1] = centre_of(lo as f64, self.box_bins);
+                }
+                if pos + half + self.box_bins <= hi {
+                    freqs[2] = centre_of((hi - self.box_bins) as f64, self.box_bins);
+                }
             }
         }
         let best_start = self.frame_sample(e.best_frame as i64 + 1 - self.box_frames as i64);
@@ -727,27 +734,37 @@ impl EnergyDetector {
 
     /// The run of bins around box position `pos` whose mean capped ratio (as computed by
     /// `refine_position`, smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least
-    /// [`OCCUPIED_RATIO`]: `(first bin, one past the last)`. Capped ratios make a strong
+    /// [`OCCUPIED_RATIO`] and whose excess power is within 30 dB of the strongest: `(first bin, one past the last)`. Capped ratios make a strong
     /// neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside it count alike.
     fn occupied_run(&self, pos: usize) -> Option<(usize, usize)> {
         let n = self.cfg.fft_len;
         let w = OCCUPIED_SMOOTH_BINS.min(n);
-        let smooth = |k: usize| -> f32 {
+        let smooth = |v: &[f32], k: usize| -> f32 {
             let a = k.saturating_sub(w / 2);
             let b = (a + w).min(n);
-            self.occupancy[a..b].iter().sum::<f32>() / (b - a) as f32
+            v[a..b].iter().sum::<f32>() / (b - a) as f32
+        };
+        let peak_excess = (0..n)
+            .step_by(w.max(1))
+            .map(|k| smooth(&self.excess_sum, k))
+            .fold(0.0f32, f32::max);
+        let min_excess = OCCUPIED_MIN_EXCESS_REL * peak_excess;
+        let occupied = |k: usize| {
+            smooth(&self.occupancy, k) >= OCCUPIED_RATIO
+                && smooth(&self.excess_sum, k) >= min_excess
         };
         let (lo, hi) = (pos, (pos + self.box_bins).min(n));
-        let mid = (lo..hi).max_by(|&a, &b| smooth(a).total_cmp(&smooth(b)))?;
-        if !(smooth(mid) >= OCCUPIED_RATIO) {
+        let mid = (lo..hi)
+            .max_by(|&a, &b| smooth(&self.occupancy, a).total_cmp(&smooth(&self.occupancy, b)))?;
+        if !occupied(mid) {
             return None;
         }
         let mut a = mid;
-        while a > 0 && smooth(a - 1) >= OCCUPIED_RATIO {
+        while a > 0 && occupied(a - 1) {
             a -= 1;
         }
         let mut b = mid + 1;
-        while b < n && smooth(b) >= OCCUPIED_RATIO {
+        while b < n && occupied(b) {
             b += 1;
         }
         Some((a, b))
@@ -764,6 +781,10 @@ const OCCUPIED_SMOOTH_BINS: usize = 8;
 /// An event's occupied band: bins whose mean capped ratio is at least this (a burst at
 /// −3 dB in-band scores ≈ 0.5, noise 0 ± 0.05 after smoothing).
 const OCCUPIED_RATIO: f32 = 0.3;
+/// … and whose excess power is at least this fraction of the event's strongest (−30 dB): on a
+/// (nearly) noise-free capture a burst's spectral leakage saturates the capped ratios far
+/// beyond its band, but stays tens of dB below it.
+const OCCUPIED_MIN_EXCESS_REL: f32 = 1e-3;
 
 /// Highest input rate the detector accepts (matches `droneid_io::MAX_SAMPLE_RATE_HZ`).
 pub const MAX_SAMPLE_RATE_HZ: f64 = 10e9;
