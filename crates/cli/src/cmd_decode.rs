@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use droneid_core::BASE_SAMPLE_RATE_HZ;
+use droneid_core::MIN_SAMPLE_RATE_HZ;
 use droneid_engine::{EngineConfig, FileSource, LiveCounters, RunControl, RunSink, RunSummary};
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_tracks::TrackBuilder;
@@ -78,6 +78,8 @@ struct DecodeSink {
     /// `--annotate`: one SigMF annotation per reported frame.
     annotations: Option<Vec<droneid_io::Annotation>>,
     sample_rate_hz: f64,
+    /// The I/Q-swap warning was printed (once per run).
+    warned_iq_swap: bool,
 }
 
 impl RunSink for DecodeSink {
@@ -87,6 +89,12 @@ impl RunSink for DecodeSink {
         let Some(utc) = self.placement.place(&mut frame) else {
             return;
         };
+        if frame.iq_swapped && !self.warned_iq_swap {
+            self.warned_iq_swap = true;
+            eprintln!(
+                "droneid decode: warning: bursts decode only with I and Q swapped: the recording's spectrum looks inverted (frames say \"iq_swapped\": true; their frequencies are given as the un-inverted spectrum has them)"
+            );
+        }
         self.tracks.push(&frame);
         // The line every output shows: the frame's keys plus the sensor's.
         let mut json = self.sinks.json(&frame);
@@ -138,9 +146,9 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
     )?;
     let info = source.info().clone();
     let fs = info.sample_rate_hz;
-    if fs < BASE_SAMPLE_RATE_HZ * 0.999 {
+    if fs < MIN_SAMPLE_RATE_HZ * 0.999 {
         return Err(CliError::usage(format!(
-            "sample rate {:.6} MS/s of '{}' is below 15.36 MS/s, the lowest rate that holds a 9 MHz DroneID burst (--sample-rate)",
+            "sample rate {:.6} MS/s of '{}' is below 4 MS/s, the lowest rate droneid decodes (narrower captures hold too few of the burst's 600 carriers) (--sample-rate)",
             fs / 1e6,
             info.path
         )));
@@ -197,6 +205,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
         placement: Placement::new(&source),
         annotations: args.annotate.as_ref().map(|_| Vec::new()),
         sample_rate_hz: fs,
+        warned_iq_swap: false,
     };
     let summary = droneid_engine::run(
         &engine_cfg,

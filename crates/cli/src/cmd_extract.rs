@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
+use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ};
 use droneid_dsp::{ChannelResampler, ResamplerConfig};
 use droneid_engine::{EngineConfig, FileSource, RunControl};
 use droneid_io::{
@@ -103,9 +103,9 @@ pub fn run(args: &ExtractArgs) -> Result<(), CliError> {
     let source = open()?;
     let info = source.info().clone();
     let fs = info.sample_rate_hz;
-    if fs < BASE_SAMPLE_RATE_HZ * 0.999 {
+    if fs < MIN_SAMPLE_RATE_HZ * 0.999 {
         return Err(CliError::usage(format!(
-            "sample rate {:.6} MS/s of '{}' is below 15.36 MS/s, the lowest rate that holds a 9 MHz DroneID burst (--sample-rate)",
+            "sample rate {:.6} MS/s of '{}' is below 4 MS/s, the lowest rate droneid decodes (narrower captures hold too few of the burst's 600 carriers) (--sample-rate)",
             fs / 1e6,
             info.path
         )));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::Args;
-use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
+use droneid_core::{Complex32, MIN_SAMPLE_RATE_HZ};
 use droneid_engine::{BurstTap, EngineConfig, LiveCounters, RunControl, RunSink};
 use droneid_live::{
     BlockSource, BurstAnnotation, Gain, LiveConfig, ScanConfig, ScanFeedback, SoapySource,
@@ -369,9 +369,9 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
     let source = SoapySource::open(&cfg).map_err(CliError::usage)?;
     let desc = source.description();
     let fs = desc.sample_rate_hz;
-    if fs < BASE_SAMPLE_RATE_HZ * 0.999 {
+    if fs < MIN_SAMPLE_RATE_HZ * 0.999 {
         return Err(CliError::usage(format!(
-            "sample rate {:.6} MS/s is below 15.36 MS/s, the lowest rate that holds a 9 MHz DroneID burst (--sample-rate)",
+            "sample rate {:.6} MS/s is below 4 MS/s, the lowest rate droneid decodes (narrower captures hold too few of the burst's 600 carriers) (--sample-rate)",
             fs / 1e6
         )));
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ};
+use droneid_core::{Complex32, BASE_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ};
 use droneid_engine::{EngineConfig, StreamDecoder};
 use droneid_io::SampleSource;
 use droneid_outputs::plot::{render_constellation, render_spectrogram, BurstMark, Spectrogram};
@@ -81,9 +81,9 @@ pub fn run(args: &PlotArgs) -> Result<(), CliError> {
     let mut source = open(args)?;
     let info = source.info().clone();
     let fs = info.sample_rate_hz;
-    if fs < BASE_SAMPLE_RATE_HZ * 0.999 {
+    if fs < MIN_SAMPLE_RATE_HZ * 0.999 {
         return Err(CliError::usage(format!(
-            "sample rate {:.6} MS/s of '{}' is below 15.36 MS/s (--sample-rate)",
+            "sample rate {:.6} MS/s of '{}' is below 4 MS/s, the lowest rate droneid decodes (narrower captures hold too few of the burst's 600 carriers) (--sample-rate)",
             fs / 1e6,
             info.path
         )));

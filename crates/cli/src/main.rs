@@ -1,11 +1,12 @@
 //! `droneid`: DJI DroneID from IQ samples. See `droneid --help`.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod annotate;
-mod cmd_bench;
+mod bench;
 mod cmd_decode;
 mod cmd_devices;
 mod cmd_extract;
@@ -44,7 +45,7 @@ enum Command {
     /// Decode every DroneID burst in a recording; JSON lines on stdout, summary on stderr.
     Decode(cmd_decode::DecodeArgs),
     /// Measure receiver sensitivity or throughput on synthetic captures.
-    Bench(cmd_bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// Write a SigMF recording of synthetic DroneID bursts plus a ground-truth file.
     Synth(cmd_synth::SynthArgs),
     /// Decode DroneID live from a SoapySDR receiver (or the replay device); same output as decode.
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => cmd_decode::run(args),
-        Command::Bench(args) => cmd_bench::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Synth(args) => cmd_synth::run(args).map_err(common::CliError::usage),
         Command::Live(args) => cmd_live::run(args),
         Command::Devices(args) => cmd_devices::run(args),
