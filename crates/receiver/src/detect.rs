@@ -269,8 +269,10 @@ pub struct EnergyDetector {
     excess: Vec<f32>,
     excess_frames: usize,
     excess_sum: Vec<f32>,
-    /// Mean capped ratio `min(P/N, cap) − E` per bin over the same frames (occupied band).
+    /// Mean capped ratio `min(P/N, cap) − E` per bin over a whole event (occupied band).
     occupancy: Vec<f32>,
+    /// Mean excess power `P − N` per bin over a whole event.
+    event_excess: Vec<f32>,
     floor_min: f32,
 }
 
@@ -349,6 +351,7 @@ impl EnergyDetector {
             excess_frames: 3 * box_frames + 16,
             excess_sum: vec![0.0; n],
             occupancy: vec![0.0; n],
+            event_excess: vec![0.0; n],
             floor_min: f32::MIN_POSITIVE,
         })
     }
@@ -632,7 +635,6 @@ impl EnergyDetector {
     fn refine_position(&mut self, e: &Event) -> usize {
         let n = self.cfg.fft_len;
         self.excess_sum.fill(0.0);
-        self.occupancy.fill(0.0);
         let first = (e.best_frame + 1).saturating_sub(self.box_frames as u64);
         let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
         let (from, to) = (
@@ -651,18 +653,6 @@ impl EnergyDetector {
             {
                 *acc += v;
             }
-            for ((o, &v), &f) in self
-                .occupancy
-                .iter_mut()
-                .zip(&self.excess[slot * n..(slot + 1) * n])
-                .zip(&self.floor)
-            {
-                *o += (v / f + 1.0).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
-            }
-        }
-        let frames = (to - from + 1) as f32;
-        for o in &mut self.occupancy {
-            *o /= frames;
         }
         let lo = e.best_pos.saturating_sub(self.box_bins / 2);
         let hi = (e.best_pos + self.box_bins / 2).min(self.positions - 1);
@@ -681,7 +671,8 @@ impl EnergyDetector {
     /// event longer than one burst (back-to-back bursts whose boxes ran together) gets one
     /// candidate every [`LONG_EVENT_STEP_S`] from its start, so that the burst receiver's
     /// segments cover all of it; an event whose occupied band is much wider than one burst
-    /// (bursts on channels a few MHz apart at the same time) gets one candidate at each edge.
+    /// (bursts on channels a few MHz apart at the same time, or a burst beside a Wi-Fi edge) also
+    /// gets one candidate at each edge.
     fn emit(&mut self, e: &Event, out: &mut Vec<Candidate>) {
         let n = self.cfg.fft_len;
         let bin_hz = self.cfg.sample_rate_hz / n as f64;
@@ -694,6 +685,7 @@ impl EnergyDetector {
         // The best box position, plus one at each edge of an occupied band much wider than a
         // burst (kept in addition: a strong burst's spectral leakage can look wide too).
         let mut freqs = [centre_of(pos as f64, self.box_bins), f64::NAN, f64::NAN];
+        self.event_profile(e);
         if let Some((lo, hi)) = self.occupied_run(pos) {
             if hi - lo > self.box_bins + self.box_bins / 4 {
                 let half = self.box_bins / 2;
@@ -736,6 +728,42 @@ impl EnergyDetector {
     /// `refine_position`, smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least
     /// [`OCCUPIED_RATIO`] and whose excess power is within 30 dB of the strongest: `(first bin, one past the last)`. Capped ratios make a strong
     /// neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside it count alike.
+    /// Fills `occupancy` and `event_excess` with per-bin means over every held frame of the
+    /// event (from its first box to its last frame).
+    fn event_profile(&mut self, e: &Event) {
+        let n = self.cfg.fft_len;
+        self.occupancy.fill(0.0);
+        self.event_excess.fill(0.0);
+        let first = (e.first_frame + 1).saturating_sub(self.box_frames as u64);
+        let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
+        let (from, to) = (
+            first.max(oldest_held),
+            e.last_frame.min(self.frames_seen.saturating_sub(1)),
+        );
+        if from > to {
+            return;
+        }
+        for t in from..=to {
+            let slot = (t % self.excess_frames as u64) as usize;
+            let row = &self.excess[slot * n..(slot + 1) * n];
+            for (((o, x), &v), &f) in self
+                .occupancy
+                .iter_mut()
+                .zip(self.event_excess.iter_mut())
+                .zip(row)
+                .zip(&self.floor)
+            {
+                *o += (v / f + 1.0).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
+                *x += v;
+            }
+        }
+        let frames = (to - from + 1) as f32;
+        for (o, x) in self.occupancy.iter_mut().zip(self.event_excess.iter_mut()) {
+            *o /= frames;
+            *x /= frames;
+        }
+    }
+
     fn occupied_run(&self, pos: usize) -> Option<(usize, usize)> {
         let n = self.cfg.fft_len;
         let w = OCCUPIED_SMOOTH_BINS.min(n);
@@ -746,12 +774,12 @@ impl EnergyDetector {
         };
         let peak_excess = (0..n)
             .step_by(w.max(1))
-            .map(|k| smooth(&self.excess_sum, k))
+            .map(|k| smooth(&self.event_excess, k))
             .fold(0.0f32, f32::max);
         let min_excess = OCCUPIED_MIN_EXCESS_REL * peak_excess;
         let occupied = |k: usize| {
             smooth(&self.occupancy, k) >= OCCUPIED_RATIO
-                && smooth(&self.excess_sum, k) >= min_excess
+                && smooth(&self.event_excess, k) >= min_excess
         };
         let (lo, hi) = (pos, (pos + self.box_bins).min(n));
         let mid = (lo..hi)
