@@ -638,12 +638,12 @@ fn lying_or_broken_sigmf_metadata() {
         let m = sigmf(&dir, "fields", &text, &data);
         decode(what, &[s(&m)]).fails(2, needles);
     }
-    // Sample rates that are not positive finite numbers, or below 15.36 MS/s. (JSON has no NaN
+    // Sample rates that are not positive finite numbers, or below 4 MS/s. (JSON has no NaN
     // or Infinity: those literals are invalid JSON; 1e999 is out of range for serde_json.)
     for (what, rate, needle) in [
         ("rate 0", "0", "sample rate 0 Hz is invalid"),
         ("rate -15.36e6", "-15.36e6", "is invalid"),
-        ("rate 1", "1", "below 15.36 MS/s"),
+        ("rate 1", "1", "below 4 MS/s"),
         ("rate NaN", "NaN", "not valid JSON"),
         ("rate Infinity", "Infinity", "not valid JSON"),
         ("rate 1e999", "1e999", "not valid JSON"),
