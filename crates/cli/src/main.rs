@@ -32,7 +32,7 @@ pub const EXIT_IO: u8 = 1;
 anywhere in a recorded band, demodulates them with soft decisions, turbo-decodes them and prints one JSON \
 object per burst on stdout.\n\n\
 Inputs: SigMF recordings (X.sigmf-meta + X.sigmf-data) bring their own rate, format and centre frequency; \
-raw files need --sample-rate and take --format cf32|cf64|ci16|ci8|cu8 (default cf32). Any rate >= 15.36 MS/s works.",
+raw files need --sample-rate and take --format cf32|cf64|ci16|ci8|cu8 (default cf32). Any rate from 4 MS/s works (below 15.36 MS/s the carriers outside the captured band are erasures).",
     after_help = "Examples:\n  droneid decode signals/real-0x11-15m36.sigmf-meta\n  droneid decode capture.cf32 --sample-rate 50M --center-freq 2.4445G\n  hackrf_transfer -r - -s 20000000 | droneid decode - --format ci8 --sample-rate 20M\n  droneid synth --output /tmp/test --sample-rate 61.44M --bursts 4 --snr-db 0\n  droneid decode /tmp/test.sigmf-meta --all"
 )]
 struct Cli {
