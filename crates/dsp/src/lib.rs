@@ -50,7 +50,7 @@ pub mod kernels;
 pub mod resampler;
 pub mod rotator;
 
-pub use complex::{dot_conj, energy, power};
+pub use complex::{dot_conj, energy, power, remove_significant_dc};
 pub use correlator::{cp_correlate, sliding_energy, FftCorrelator};
 pub use error::DspError;
 pub use excision::SpectralExcisor;

@@ -749,22 +749,9 @@ impl BurstDemodulator {
             let valid = &mut self.buf[dst..dst + (hi - lo) as usize];
             valid.copy_from_slice(&samples[lo as usize..hi as usize]);
             if self.cfg.remove_dc {
-                let (mut acc, mut pow) = (Complex64::new(0.0, 0.0), 0.0f64);
-                for v in valid.iter() {
-                    acc += Complex64::new(v.re as f64, v.im as f64);
-                    pow += v.norm_sqr() as f64;
-                }
-                let l = valid.len() as f64;
-                let mean = acc / l;
-                // Only a clear DC offset (|mean|² > DC_SIGNIFICANCE × what a zero-mean signal
-                // gives by chance, power/L) is removed: subtracting the chance mean of a clean
+                // Only a clear DC offset is removed: subtracting the chance mean of a clean
                 // burst would itself put a −10 dB tone on one carrier.
-                if mean.norm_sqr() * l > DC_SIGNIFICANCE * (pow / l) {
-                    let mean = Complex32::new(mean.re as f32, mean.im as f32);
-                    for v in valid.iter_mut() {
-                        *v -= mean;
-                    }
-                }
+                droneid_dsp::remove_significant_dc(valid, DC_SIGNIFICANCE);
             }
         }
     }

@@ -33,7 +33,10 @@ use droneid_core::{
     Complex32, BASE_SAMPLE_RATE_HZ, BITS_PER_SYMBOL, FFT_LEN, MIN_SAMPLE_RATE_HZ,
     SUBCARRIER_SPACING_HZ, TRANSPORT_BLOCK_BYTES,
 };
-use droneid_dsp::{ChannelResampler, FftCorrelator, ResamplerConfig, Rotator, SpectralExcisor};
+use droneid_dsp::{
+    remove_significant_dc, ChannelResampler, FftCorrelator, ResamplerConfig, Rotator,
+    SpectralExcisor,
+};
 use droneid_fec::{BlockDecoder, DecodeOutcome, DecoderConfig};
 use droneid_ofdm::{zc_carriers, BaseRateModulator, BurstDemodulator, DemodConfig, DemodResult};
 use rustfft::{Fft, FftPlanner};
@@ -278,7 +281,7 @@ impl BurstReceiver {
         let n_in = input.len().min(self.mixed.len());
         let mixed = &mut self.mixed[..n_in];
         mixed.copy_from_slice(&input[..n_in]);
-        remove_significant_dc(mixed);
+        remove_significant_dc(mixed, DC_SIGNIFICANCE);
         if !self.narrow {
             self.mixer.set_frequency(-cand.freq_offset_hz);
             self.mixer.reset();
@@ -529,33 +532,5 @@ impl BurstReceiver {
             let b = (best_i + MIN_PEAK_SEPARATION).min(pow.len());
             pow[a..b].fill(0.0);
         }
-    }
-}
-
-/// Subtracts the mean of `x` when it clearly stands above the chance mean of a zero-mean
-/// signal (`|mean|²·L > DC_SIGNIFICANCE · mean power`): a receiver's DC offset. Returns
-/// whether it did.
-pub fn remove_significant_dc(x: &mut [Complex32]) -> bool {
-    if x.is_empty() {
-        return false;
-    }
-    let (mut re, mut im, mut pow) = (0.0f64, 0.0f64, 0.0f64);
-    for v in x.iter() {
-        if v.re.is_finite() && v.im.is_finite() {
-            re += v.re as f64;
-            im += v.im as f64;
-            pow += v.norm_sqr() as f64;
-        }
-    }
-    let l = x.len() as f64;
-    let (mr, mi) = (re / l, im / l);
-    if (mr * mr + mi * mi) * l > DC_SIGNIFICANCE * (pow / l) {
-        let m = Complex32::new(mr as f32, mi as f32);
-        for v in x.iter_mut() {
-            *v -= m;
-        }
-        true
-    } else {
-        false
     }
 }
