@@ -1,15 +1,11 @@
-//! Correlators: streaming FFT (overlap-save) template correlation, sliding energy and the
-//! cyclic-prefix correlator.
+//! Streaming FFT (overlap-save) correlation with a known template: the burst receiver's search
+//! for the ZC-600 pilot.
 
 use std::sync::Arc;
 
 use rustfft::{Fft, FftPlanner};
 
 use crate::Complex32;
-
-/// Running sums are recomputed from scratch every this many outputs, so `f64` rounding
-/// cannot accumulate over long inputs.
-const RECOMPUTE: usize = 1024;
 
 /// Streaming overlap-save correlator with a fixed template `t` of length `M`:
 ///
@@ -87,11 +83,6 @@ impl FftCorrelator {
         }
     }
 
-    /// Template length `M`.
-    pub fn template_len(&self) -> usize {
-        self.m
-    }
-
     /// Outputs emitted per FFT block, `fft_len − M + 1`.
     pub fn block_outputs(&self) -> usize {
         self.step
@@ -138,71 +129,6 @@ impl FftCorrelator {
             }
         }
     }
-}
-
-/// `output[n] = Σ_{i<window} |input[n+i]|²` for `n < input.len() − window + 1`; returns that
-/// count (0 when the input is shorter than the window). Running sum in `f64`, recomputed
-/// exactly every 1024 outputs.
-///
-/// # Panics
-/// If `window == 0` or `output` is shorter than the count.
-pub fn sliding_energy(input: &[Complex32], window: usize, output: &mut [f32]) -> usize {
-    assert!(window > 0, "window must be > 0");
-    if input.len() < window {
-        return 0;
-    }
-    let count = input.len() - window + 1;
-    assert!(output.len() >= count, "output too short");
-    let e = |v: &Complex32| (v.re as f64) * (v.re as f64) + (v.im as f64) * (v.im as f64);
-    let mut acc = 0.0f64;
-    for n in 0..count {
-        if n % RECOMPUTE == 0 {
-            acc = input[n..n + window].iter().map(e).sum();
-        } else {
-            acc += e(&input[n + window - 1]) - e(&input[n - 1]);
-        }
-        output[n] = acc.max(0.0) as f32;
-    }
-    count
-}
-
-/// Cyclic-prefix correlator: `out[n] = Σ_{i<window} conj(x[n+i]) · x[n+i+lag]` for
-/// `n < x.len() − lag − window + 1`; returns that count (0 if `x` is too short). Its angle is
-/// `2π·Δf·lag/fs` for a CFO `Δf` when the window sits on a cyclic prefix of an OFDM symbol
-/// with `lag` = FFT length. Running sum in `f64`, recomputed exactly every 1024 outputs.
-///
-/// # Panics
-/// If `window == 0` or `out` is shorter than the count.
-pub fn cp_correlate(x: &[Complex32], lag: usize, window: usize, out: &mut [Complex32]) -> usize {
-    assert!(window > 0, "window must be > 0");
-    if x.len() < lag + window {
-        return 0;
-    }
-    let count = x.len() - lag - window + 1;
-    assert!(out.len() >= count, "output too short");
-    let p = |i: usize| {
-        let (a, b) = (x[i], x[i + lag]);
-        let (ar, ai, br, bi) = (a.re as f64, a.im as f64, b.re as f64, b.im as f64);
-        (ar * br + ai * bi, ar * bi - ai * br)
-    };
-    let (mut sr, mut si) = (0.0f64, 0.0f64);
-    for n in 0..count {
-        if n % RECOMPUTE == 0 {
-            (sr, si) = (0.0, 0.0);
-            for i in n..n + window {
-                let (r, q) = p(i);
-                sr += r;
-                si += q;
-            }
-        } else {
-            let (r1, q1) = p(n + window - 1);
-            let (r0, q0) = p(n - 1);
-            sr += r1 - r0;
-            si += q1 - q0;
-        }
-        out[n] = Complex32::new(sr as f32, si as f32);
-    }
-    count
 }
 
 #[cfg(test)]
@@ -264,37 +190,5 @@ mod tests {
             .max_by(|&a, &b| out[a].norm().total_cmp(&out[b].norm()))
             .unwrap();
         assert_eq!(best, 3000);
-    }
-
-    #[test]
-    fn sliding_energy_matches_direct() {
-        let mut rng = ChaCha8Rng::seed_from_u64(SEED + 1);
-        let mut x = noise(&mut rng, 5000);
-        // a loud burst followed by quiet samples checks the periodic recompute
-        x[1000..1100].iter_mut().for_each(|v| *v *= 1e4);
-        let mut out = vec![0.0; 5000];
-        let n = sliding_energy(&x, 80, &mut out);
-        assert_eq!(n, 5000 - 79);
-        for k in 0..n {
-            let want: f64 = x[k..k + 80].iter().map(|v| v.norm_sqr() as f64).sum();
-            // f32 output rounding plus f64 running-sum rounding relative to the loudest window
-            assert!((out[k] as f64 - want).abs() <= 1e-6 * want + 1e-3, "k={k}");
-        }
-        assert_eq!(sliding_energy(&x[..10], 80, &mut out), 0);
-    }
-
-    #[test]
-    fn cp_correlate_matches_direct() {
-        let mut rng = ChaCha8Rng::seed_from_u64(SEED + 2);
-        let x = noise(&mut rng, 4000);
-        let mut out = vec![Complex32::default(); 4000];
-        let n = cp_correlate(&x, 1024, 72, &mut out);
-        assert_eq!(n, 4000 - 1024 - 72 + 1);
-        for k in 0..n {
-            let want: Complex32 = (0..72).map(|i| x[k + i].conj() * x[k + i + 1024]).sum();
-            // f32 reference sum of 72 terms vs f64 running sum
-            assert!((out[k] - want).norm() < 1e-4, "k={k}");
-        }
-        assert_eq!(cp_correlate(&x[..1000], 1024, 72, &mut out), 0);
     }
 }

@@ -532,6 +532,27 @@ mod tests {
 
     const SEED: u64 = 0x5EED_0003;
 
+    /// On a CPU with AVX2 + FMA, asking for AVX2 (or Auto) must hand out the intrinsics, so
+    /// that `backends_match_naive` does not compare the scalar code with itself.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_used_when_the_cpu_has_it() {
+        // Asked of the CPU here, not through `avx2_available`, which is under test.
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            eprintln!("no AVX2 + FMA on this CPU: only the scalar kernels are tested");
+            return;
+        }
+        for b in [Backend::Auto, Backend::Avx2] {
+            assert_eq!(b.resolve(), Backend::Avx2);
+            assert!(std::ptr::fn_addr_eq(dot2_fn(b), avx2::dot2 as Dot2));
+            assert!(std::ptr::fn_addr_eq(dot2x2_fn(b), avx2::dot2x2 as Dot2x2));
+        }
+        assert!(std::ptr::fn_addr_eq(
+            dot2_fn(Backend::Scalar),
+            dot2_scalar as Dot2
+        ));
+    }
+
     #[test]
     fn backends_match_naive() {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);

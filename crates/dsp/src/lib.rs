@@ -8,8 +8,7 @@
 //!   ratios, linearly interpolated phases otherwise).
 //! * [`FftCorrelator`]: streaming overlap-save correlation with a known template.
 //! * [`SpectralExcisor`]: short-time FFT excision of narrowband interference.
-//! * [`sliding_energy`], [`cp_correlate`]: sliding-window kernels with `f64` running sums.
-//! * [`complex`]: small slice helpers ([`power`], [`energy`], [`dot_conj`]).
+//! * [`remove_significant_dc`]: subtract a receiver's DC offset when it stands out of the noise.
 //!
 //! Every processing method takes slices and never allocates; constructors allocate all
 //! scratch once.
@@ -41,7 +40,7 @@
 
 pub use droneid_core::Complex32;
 
-pub mod complex;
+mod complex;
 pub mod correlator;
 mod error;
 pub mod excision;
@@ -50,8 +49,8 @@ pub mod kernels;
 pub mod resampler;
 pub mod rotator;
 
-pub use complex::{dot_conj, energy, power, remove_significant_dc};
-pub use correlator::{cp_correlate, sliding_energy, FftCorrelator};
+pub use complex::remove_significant_dc;
+pub use correlator::FftCorrelator;
 pub use error::DspError;
 pub use excision::SpectralExcisor;
 pub use fir::{design_lowpass, kaiser_beta_for_attenuation, kaiser_num_taps};

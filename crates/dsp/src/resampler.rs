@@ -107,7 +107,6 @@ enum Timing {
 /// convention). Allocation-free after construction.
 #[derive(Clone, Debug)]
 pub struct ChannelResampler {
-    cfg: ResamplerConfig,
     ratio: f64,
     timing: Timing,
     ntaps: usize,
@@ -287,7 +286,6 @@ impl ChannelResampler {
         }
 
         let mut rs = ChannelResampler {
-            cfg: *cfg,
             ratio,
             timing,
             ntaps,
@@ -310,11 +308,6 @@ impl ChannelResampler {
         };
         rs.reset();
         Ok(rs)
-    }
-
-    /// The configuration this resampler was built from.
-    pub fn config(&self) -> &ResamplerConfig {
-        &self.cfg
     }
 
     /// `R = input_rate / output_rate` (input samples per output sample).

@@ -30,9 +30,15 @@ fn noise(rng: &mut ChaCha8Rng, n: usize) -> Vec<Complex32> {
 /// `k·R − D`. `linear = false`: the continuous Kaiser-windowed sinc (the ideal the filter bank
 /// samples); `linear = true`: that kernel sampled on the `1/L` phase grid and linearly
 /// interpolated, i.e. exactly what interpolated mode is documented to compute.
-fn reference(rs: &ChannelResampler, x: &[Complex32], nout: usize, linear: bool) -> Vec<Complex64> {
-    let fin = rs.cfg.input_rate_hz;
-    let f0 = rs.cfg.center_offset_hz;
+fn reference(
+    rs: &ChannelResampler,
+    c: &ResamplerConfig,
+    x: &[Complex32],
+    nout: usize,
+    linear: bool,
+) -> Vec<Complex64> {
+    let fin = c.input_rate_hz;
+    let f0 = c.center_offset_hz;
     let xm: Vec<Complex64> = x
         .iter()
         .enumerate()
@@ -106,7 +112,16 @@ fn matches_slow_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
     for &(fin, off) in RATES {
         for backend in [Backend::Scalar, Backend::Avx2] {
-            let mut rs = ChannelResampler::with_backend(&cfg(fin, off), backend).unwrap();
+            let c = cfg(fin, off);
+            let mut rs = ChannelResampler::with_backend(&c, backend).unwrap();
+            // An AVX2 run on an AVX2 CPU must take the AVX2 kernel, not compare scalar with itself.
+            if backend == Backend::Avx2 && cpu_has_avx2_fma() {
+                assert_eq!(
+                    rs.backend(),
+                    Backend::Avx2,
+                    "CPU has AVX2 + FMA, kernel not used"
+                );
+            }
             let x = noise(&mut rng, 6000);
             let got = run_all(&mut rs, &x);
             let exact = rs.rational_ratio().is_some();
@@ -122,11 +137,11 @@ fn matches_slow_reference() {
             };
             // Same filter (exact: prototype phases; interpolated: linearly interpolated
             // phases): only f32 rounding of taps and of the N-term dot product (≈ −125 dB).
-            let same = err_db(&reference(&rs, &x, got.len(), !exact));
+            let same = err_db(&reference(&rs, &c, &x, got.len(), !exact));
             assert!(same < -110.0, "fin={fin} {backend:?}: {same:.1} dB re rms");
             // Interpolated mode vs the ideal continuous kernel: documented bound −75 dB, measured
             // −82 dB (the window's step at its edges, smeared over 1/L by the interpolation).
-            let ideal = err_db(&reference(&rs, &x, got.len(), false));
+            let ideal = err_db(&reference(&rs, &c, &x, got.len(), false));
             let limit = if exact { -110.0 } else { -75.0 };
             assert!(
                 ideal < limit,
@@ -387,5 +402,17 @@ fn interpolation_keeps_tones_in_band() {
         }
         // 60 dB stopband design: passband ripple and interpolation error well under 1 %.
         assert!(worst < 0.01, "fin {fin}: worst error {worst}");
+    }
+}
+
+/// Whether this CPU runs the AVX2 + FMA kernels (then a test asking for them must get them).
+fn cpu_has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
