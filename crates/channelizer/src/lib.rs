@@ -214,10 +214,6 @@ impl ChannelBlock {
     pub fn num_channels(&self) -> usize {
         self.num_channels
     }
-    /// Samples per channel the block can hold (= the stride between channels).
-    pub fn capacity(&self) -> usize {
-        self.stride
-    }
     /// Valid samples per channel after the last [`Channelizer::process`].
     pub fn len(&self) -> usize {
         self.len

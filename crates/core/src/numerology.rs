@@ -89,9 +89,11 @@ const KINDS_9: [SymbolKind; 9] = [
     SymbolKind::Data(4),
     SymbolKind::Data(5),
 ];
-const CPS_9: [usize; 9] = [80, 72, 72, 72, 72, 72, 72, 72, 80];
-const CPS_8: [usize; 8] = [72, 72, 72, 72, 72, 72, 72, 80];
-const CPS_8_LONG: [usize; 8] = [80, 72, 72, 72, 72, 72, 72, 80];
+const L: usize = CP_LONG;
+const S: usize = CP_SHORT;
+const CPS_9: [usize; 9] = [L, S, S, S, S, S, S, S, L];
+const CPS_8: [usize; 8] = [S, S, S, S, S, S, S, L];
+const CPS_8_LONG: [usize; 8] = [L, S, S, S, S, S, S, L];
 
 impl BurstFormat {
     /// Number of OFDM symbols (9 or 8).

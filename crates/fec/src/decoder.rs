@@ -140,11 +140,6 @@ impl BlockDecoder {
         }
     }
 
-    /// The configuration in use.
-    pub fn config(&self) -> &DecoderConfig {
-        &self.cfg
-    }
-
     /// Receive chain for one burst: `llr_scrambled` = 7200 LLRs of e' (as demapped from
     /// QPSK). Descrambles, soft de-rate-matches, turbo decodes, checks the CRC24A.
     /// Non-finite LLRs are treated as erasures (0).

@@ -4,7 +4,9 @@
 //! Conventions (spec §0): bytes become bits MSB first; bit vectors hold one bit (0/1) per
 //! `u8`; LLRs are `L = ln(P(b=0)/P(b=1))`, so a positive LLR means bit 0.
 //!
-//! `unsafe` is confined to `turbo/avx2.rs` (SIMD intrinsics, loads/stores).
+//! `unsafe` is confined to `turbo/avx2.rs` (SIMD intrinsics, loads/stores): denied everywhere
+//! else.
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod crc;

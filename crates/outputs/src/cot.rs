@@ -61,6 +61,8 @@ const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`FrameSink::finish`] waits for queued events to go out.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How events travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +227,6 @@ pub struct CotSender {
     stale_s: f64,
     url: String,
     thread: Option<JoinHandle<()>>,
-    drain_timeout: Duration,
 }
 
 impl std::fmt::Debug for CotSender {
@@ -331,13 +332,7 @@ impl CotSender {
             stale_s: cfg.stale_s,
             url: cfg.url.clone(),
             thread: Some(thread),
-            drain_timeout: Duration::from_secs(3),
         })
-    }
-
-    /// How long [`FrameSink::finish`] waits for queued events to go out (default 3 s).
-    pub fn set_drain_timeout(&mut self, t: Duration) {
-        self.drain_timeout = t;
     }
 
     /// Queues one event (any bytes). Never blocks; false (and a counted drop) when full.
@@ -425,8 +420,7 @@ impl FrameSink for CotSender {
     /// Drains the queue (up to the drain timeout) and stops. An error when events were lost
     /// because the destination could not be reached or written.
     fn finish(&mut self, _tracks: &Tracks) -> Result<(), OutputError> {
-        let timeout = self.drain_timeout;
-        let s = self.shutdown(timeout);
+        let s = self.shutdown(DRAIN_TIMEOUT);
         let lost = s.dropped + s.unsent;
         if lost > 0 && (s.connect_failures > 0 || s.send_failures > 0) {
             let last = self

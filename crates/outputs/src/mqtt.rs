@@ -38,6 +38,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT_S: u64 = 5;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How long [`FrameSink::finish`] waits for the queue to drain and the broker to acknowledge;
+/// what is left then is counted in [`MqttStats::unsent`].
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Environment variable read for the password when no `--mqtt-password` is given.
 pub const PASSWORD_ENV: &str = "DRONEID_MQTT_PASSWORD";
 
@@ -302,7 +305,6 @@ pub struct MqttPublisher {
     status_topic: String,
     sensor: Sensor,
     thread: Option<JoinHandle<()>>,
-    drain_timeout: Duration,
 }
 
 impl std::fmt::Debug for MqttPublisher {
@@ -514,7 +516,6 @@ impl MqttPublisher {
             status_topic,
             sensor: cfg.sensor.clone(),
             thread: Some(thread),
-            drain_timeout: Duration::from_secs(3),
         };
         if p.shared.counters.connected.load(Ordering::Relaxed) {
             p.publish_retained(&p.status_topic.clone(), &online);
@@ -529,17 +530,6 @@ impl MqttPublisher {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    /// How long [`FrameSink::finish`] waits for the queue to drain and the broker to
-    /// acknowledge (default 3 s); what is left then is counted in [`MqttStats::unsent`].
-    pub fn set_drain_timeout(&mut self, t: Duration) {
-        self.drain_timeout = t;
-    }
-
-    /// The topic prefix in use (without a trailing `/`).
-    pub fn topic_prefix(&self) -> &str {
-        &self.prefix
     }
 
     /// Queues one message (QoS 1, not retained). Never blocks; returns false (and counts a
@@ -790,8 +780,7 @@ impl FrameSink for MqttPublisher {
             self.publish(&topic, v.to_string().as_bytes());
         }
         let alive = self.thread.as_ref().is_some_and(|t| !t.is_finished());
-        let timeout = self.drain_timeout;
-        self.shutdown(timeout);
+        self.shutdown(DRAIN_TIMEOUT);
         if alive {
             Ok(())
         } else {

@@ -158,11 +158,6 @@ impl Spectrogram {
         self.columns.len()
     }
 
-    /// Frequency bins per column.
-    pub fn bins(&self) -> usize {
-        self.fft_len
-    }
-
     /// Seconds of stream per column.
     pub fn column_s(&self) -> f64 {
         (self.frames_per_column * self.fft_len) as f64 / self.sample_rate_hz

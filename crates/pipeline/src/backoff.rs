@@ -57,9 +57,4 @@ impl Backoff {
             self.sleep = (self.sleep * 2).min(MAX_SLEEP);
         }
     }
-
-    /// `true` once the back-off has reached the sleeping phase.
-    pub fn is_sleeping(&self) -> bool {
-        self.round >= SPIN_ROUNDS + YIELD_ROUNDS
-    }
 }

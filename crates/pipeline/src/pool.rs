@@ -126,11 +126,6 @@ impl<T> Returner<T> {
     pub fn give(&mut self, item: T) -> Result<(), T> {
         self.free.push(item)
     }
-
-    /// `true` if the [`Pool`] side was dropped (returned items would only be freed).
-    pub fn is_abandoned(&self) -> bool {
-        self.free.is_abandoned()
-    }
 }
 
 #[cfg(test)]

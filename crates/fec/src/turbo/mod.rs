@@ -4,6 +4,7 @@
 pub(crate) mod scalar;
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
 pub(crate) mod avx2;
 
 use crate::{D, K};
