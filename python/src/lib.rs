@@ -1,38 +1,46 @@
 //! The `droneid` Python module: DJI DroneID decoding from numpy arrays and recordings through
-//! the same engine as `droneid decode` (`droneid_engine::run`), a push-driven `Receiver` (the
-//! engine's single-threaded `StreamDecoder`), and the synthesiser.
+//! the same threaded engine as `droneid decode` (`droneid_engine::run`), a push-driven
+//! `Receiver` (the engine's single-threaded `StreamDecoder`), and the synthesiser.
 //!
 //! * `decode(samples, sample_rate, center_freq=None, *, all=False, iterations=8,
 //!   decode_threads=None) -> list[dict]`: the JSON lines of `droneid decode` as dicts.
-//!   `samples`: 1-D complex64 (read in place when C-contiguous), complex128, or interleaved
-//!   I/Q as int16 / int8 / uint8, 1-D of even length or shape (N, 2); scaled exactly as the
-//!   CLI's `--format cf64|ci16|ci8|cu8`.
+//!   `samples`: 1-D complex64 or complex128, or interleaved I/Q as int16 / int8 / uint8, 1-D of
+//!   even length or shape (N, 2); scaled exactly as the CLI's `--format cf32|cf64|ci16|ci8|cu8`.
+//!   A C-contiguous array is read in place, block by block, by the engine's source thread (no
+//!   copy of the whole array); any other layout is copied once.
 //! * `decode_file(path, sample_rate=None, center_freq=None, format=None, *, ...)`: raw or SigMF
 //!   recordings with the CLI's options, errors and per-segment frequency/UTC.
 //! * `Receiver(sample_rate, center_freq=None, *, all=False, iterations=8)`: `push(block) ->
 //!   list[dict]`, `flush() -> list[dict]`, `stats`.
-//! * `synth(...) -> (samples, truth)`: `droneid synth` in memory.
+//! * `synth(...) -> (samples, truth)`: `droneid synth` in memory (same flags as keywords).
 //!
 //! Errors are Python exceptions with the CLI's one-line messages: `ValueError` for unusable
 //! input or options (the CLI's exit 2), `FileNotFoundError` / `IsADirectoryError` / `OSError`
-//! for I/O. The GIL is released while samples are decoded or synthesised.
+//! for I/O. The CLI's warnings (NaN/Inf samples, trailing bytes, an inverted spectrum) are
+//! Python `UserWarning`s. The GIL is released while samples are decoded or synthesised.
 #![deny(unsafe_code)]
 
-use droneid_core::{BurstFormat, Complex32, BASE_SAMPLE_RATE_HZ, OCCUPIED_BANDWIDTH_HZ};
+use droneid_core::{
+    parse_hz, BurstFormat, Complex32, Complex64, MIN_SAMPLE_RATE_HZ, OCCUPIED_BANDWIDTH_HZ,
+};
 use droneid_engine::{
-    BlockSource, EngineConfig, FileSource, RunControl, SourceDescription, SourceError, SourceRead,
-    StreamDecoder,
+    BlockSource, EngineConfig, FileSource, RunControl, RunSummary, SourceDescription, SourceError,
+    SourceRead, StreamDecoder,
 };
 use droneid_io::{
     burst_len_samples, segment_holding, CaptureSegment, InputOptions, IoError, SampleFormat,
 };
 use droneid_receiver::{Frame, ReceiverConfig};
+use droneid_synth::{
+    BurstPair, CwTone, DcOffset, Hopper, Impairments, Quantize, Scenario, SynthError, WifiBursts,
+};
 use numpy::{
     PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{
-    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyRuntimeError, PyValueError,
+    PyFileNotFoundError, PyIsADirectoryError, PyOSError, PyRuntimeError, PyUserWarning,
+    PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
@@ -62,6 +70,30 @@ fn io_error(e: IoError) -> PyErr {
         }
         _ => PyValueError::new_err(msg),
     }
+}
+
+/// A `UserWarning` with the CLI's stderr text.
+fn warn(py: Python<'_>, msg: &str) -> PyResult<()> {
+    let category = py.get_type::<PyUserWarning>();
+    let text = std::ffi::CString::new(msg).unwrap_or_default();
+    PyErr::warn(py, &category, &text, 2)
+}
+
+/// The CLI's warnings after a run: source counters (`warning: N NaN/Inf samples ...`) and, once,
+/// bursts that decode only with I and Q swapped.
+fn run_warnings(py: Python<'_>, counters: &[(String, u64)], frames: &[Frame]) -> PyResult<()> {
+    if frames.iter().any(|f| f.iq_swapped) {
+        warn(
+            py,
+            "droneid decode: warning: bursts decode only with I and Q swapped: the recording's spectrum looks inverted (frames say \"iq_swapped\": true; their frequencies are given as the un-inverted spectrum has them)",
+        )?;
+    }
+    for (name, value) in counters {
+        if *value > 0 {
+            warn(py, &format!("droneid decode: warning: {value} {name}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// JSON value → Python object (dict, list, str, int, float, bool, None).
@@ -115,9 +147,9 @@ fn check_rate(rate: f64, what: &str) -> PyResult<()> {
     if rate > droneid_io::MAX_SAMPLE_RATE_HZ {
         return Err(io_error(IoError::SampleRateTooHigh { value: rate }));
     }
-    if rate < BASE_SAMPLE_RATE_HZ * 0.999 {
+    if rate < MIN_SAMPLE_RATE_HZ * 0.999 {
         return Err(value_error(format!(
-            "sample rate {:.6} MS/s of '{what}' is below 15.36 MS/s, the lowest rate that holds a 9 MHz DroneID burst (--sample-rate)",
+            "sample rate {:.6} MS/s of '{what}' is below 4 MS/s, the lowest rate droneid decodes (narrower captures hold too few of the burst's 600 carriers) (--sample-rate)",
             rate / 1e6
         )));
     }
@@ -158,18 +190,133 @@ fn engine_config(
     Ok(engine)
 }
 
-/// Samples from a numpy array: borrowed in place (C-contiguous finite complex64) or converted
-/// (every other accepted dtype, through the CLI's own format decoders).
-enum Samples<'py> {
-    Borrowed(numpy::PyReadonlyArray1<'py, Complex32>),
-    Owned(Vec<Complex32>),
+// ---------------------------------------------------------------------------------------------
+// numpy arrays in
+
+/// The elements of an accepted array, contiguous, in C order: complex values (one per sample)
+/// or interleaved I/Q integers (two per sample).
+#[derive(Clone, Copy)]
+enum ArrayData<'a> {
+    C64(&'a [Complex32]),
+    C128(&'a [Complex64]),
+    I16(&'a [i16]),
+    I8(&'a [i8]),
+    U8(&'a [u8]),
 }
 
-impl Samples<'_> {
-    fn as_slice(&self) -> &[Complex32] {
+impl ArrayData<'_> {
+    /// Samples (complex values or I/Q pairs).
+    fn len(&self) -> usize {
         match self {
-            Samples::Borrowed(a) => a.as_slice().unwrap_or(&[]),
-            Samples::Owned(v) => v,
+            ArrayData::C64(d) => d.len(),
+            ArrayData::C128(d) => d.len(),
+            ArrayData::I16(d) => d.len() / 2,
+            ArrayData::I8(d) => d.len() / 2,
+            ArrayData::U8(d) => d.len() / 2,
+        }
+    }
+
+    /// Converts samples `start..start + out.len()` into `out` exactly as the CLI reads the
+    /// matching `--format` (`SampleFormat::decode`: scaling, NaN/Inf → 0); returns how many
+    /// samples were not finite. `scratch` holds the little-endian bytes of the integer and
+    /// complex128 formats, one block at a time.
+    fn convert(&self, start: usize, out: &mut [Complex32], scratch: &mut Vec<u8>) -> u64 {
+        let n = out.len();
+        scratch.clear();
+        let format = match self {
+            ArrayData::C64(d) => {
+                // The CLI's cf32 decoding without the byte round trip: same values, and a
+                // sample with a non-finite I or Q becomes 0.
+                out.copy_from_slice(&d[start..start + n]);
+                let mut nonfinite = 0;
+                for o in out.iter_mut() {
+                    if !(o.re.is_finite() && o.im.is_finite()) {
+                        *o = Complex32::new(0.0, 0.0);
+                        nonfinite += 1;
+                    }
+                }
+                return nonfinite;
+            }
+            ArrayData::C128(d) => {
+                for c in &d[start..start + n] {
+                    scratch.extend_from_slice(&c.re.to_le_bytes());
+                    scratch.extend_from_slice(&c.im.to_le_bytes());
+                }
+                SampleFormat::Cf64
+            }
+            ArrayData::I16(d) => {
+                for x in &d[2 * start..2 * (start + n)] {
+                    scratch.extend_from_slice(&x.to_le_bytes());
+                }
+                SampleFormat::Ci16
+            }
+            ArrayData::I8(d) => {
+                scratch.extend(d[2 * start..2 * (start + n)].iter().map(|&x| x as u8));
+                SampleFormat::Ci8
+            }
+            ArrayData::U8(d) => {
+                scratch.extend_from_slice(&d[2 * start..2 * (start + n)]);
+                SampleFormat::Cu8
+            }
+        };
+        format.decode(scratch, out)
+    }
+
+    /// The whole array as samples: borrowed when it is complex64 and finite, else converted.
+    fn samples(&self) -> std::borrow::Cow<'_, [Complex32]> {
+        if let ArrayData::C64(d) = self {
+            if d.iter().all(|c| c.re.is_finite() && c.im.is_finite()) {
+                return std::borrow::Cow::Borrowed(d);
+            }
+        }
+        let mut out = vec![Complex32::new(0.0, 0.0); self.len()];
+        self.convert(0, &mut out, &mut Vec::new());
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// A typed, contiguous view of an accepted array: borrowed in place when C-contiguous, else a
+/// copy in C order.
+enum Elements<'py, T: numpy::Element> {
+    Borrowed(numpy::PyReadonlyArrayDyn<'py, T>),
+    Owned(Vec<T>),
+}
+
+impl<'py, T: numpy::Element + Copy> Elements<'py, T> {
+    fn of(a: &Bound<'py, PyUntypedArray>) -> PyResult<Self> {
+        let typed = a.downcast::<PyArrayDyn<T>>()?.readonly();
+        if typed.as_slice().is_ok() {
+            return Ok(Elements::Borrowed(typed));
+        }
+        let owned = typed.as_array().iter().copied().collect();
+        Ok(Elements::Owned(owned))
+    }
+
+    fn slice(&self) -> &[T] {
+        match self {
+            Elements::Borrowed(a) => a.as_slice().unwrap_or(&[]),
+            Elements::Owned(v) => v,
+        }
+    }
+}
+
+/// Samples of an accepted numpy array, held for as long as the engine reads them.
+enum ArraySamples<'py> {
+    C64(Elements<'py, Complex32>),
+    C128(Elements<'py, Complex64>),
+    I16(Elements<'py, i16>),
+    I8(Elements<'py, i8>),
+    U8(Elements<'py, u8>),
+}
+
+impl ArraySamples<'_> {
+    fn data(&self) -> ArrayData<'_> {
+        match self {
+            ArraySamples::C64(e) => ArrayData::C64(e.slice()),
+            ArraySamples::C128(e) => ArrayData::C128(e.slice()),
+            ArraySamples::I16(e) => ArrayData::I16(e.slice()),
+            ArraySamples::I8(e) => ArrayData::I8(e.slice()),
+            ArraySamples::U8(e) => ArrayData::U8(e.slice()),
         }
     }
 }
@@ -187,26 +334,8 @@ fn shape_text(shape: &[usize]) -> String {
     }
 }
 
-/// Elements of a typed array in C order, as little-endian bytes.
-fn array_bytes<'py, T, const B: usize>(
-    a: &Bound<'py, PyUntypedArray>,
-    to_le: fn(T) -> [u8; B],
-) -> PyResult<Vec<u8>>
-where
-    T: numpy::Element + Copy,
-{
-    let typed = a.downcast::<PyArrayDyn<T>>()?.readonly();
-    let view = typed.as_array();
-    let mut out = Vec::with_capacity(view.len() * B);
-    match view.as_slice() {
-        Some(s) => s.iter().for_each(|&x| out.extend_from_slice(&to_le(x))),
-        None => view.iter().for_each(|&x| out.extend_from_slice(&to_le(x))),
-    }
-    Ok(out)
-}
-
-/// Checks and converts `obj` (see the module docs for the accepted dtypes and shapes).
-fn samples_from<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Samples<'py>> {
+/// Checks `obj` (see the module docs for the accepted dtypes and shapes) and holds its samples.
+fn array_samples<'py>(obj: &Bound<'py, PyAny>) -> PyResult<ArraySamples<'py>> {
     let py = obj.py();
     let arr = obj.downcast::<PyUntypedArray>().map_err(|_| {
         let t = obj
@@ -221,49 +350,34 @@ fn samples_from<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Samples<'py>> {
     let dtype = arr.dtype();
     let shape = arr.shape().to_vec();
     let is = |d: Bound<'py, numpy::PyArrayDescr>| dtype.is_equiv_to(&d);
-    if is(numpy::dtype::<Complex32>(py)) || is(numpy::dtype::<num_complex_c64::C64>(py)) {
+    let c64 = is(numpy::dtype::<Complex32>(py));
+    if c64 || is(numpy::dtype::<Complex64>(py)) {
         if shape.len() != 1 {
             return Err(value_error(format!(
                 "complex samples must be a 1-D array of shape (N,), got shape {}",
                 shape_text(&shape)
             )));
         }
-        if is(numpy::dtype::<Complex32>(py)) {
-            let typed = arr.downcast::<PyArray1<Complex32>>()?.readonly();
-            let finite = match typed.as_slice() {
-                Ok(s) => s.iter().all(|c| c.re.is_finite() && c.im.is_finite()),
-                Err(_) => false,
-            };
-            if finite {
-                return Ok(Samples::Borrowed(typed));
-            }
-            let bytes = array_bytes::<Complex32, 8>(arr, |c| {
-                let mut b = [0u8; 8];
-                b[..4].copy_from_slice(&c.re.to_le_bytes());
-                b[4..].copy_from_slice(&c.im.to_le_bytes());
-                b
-            })?;
-            return Ok(Samples::Owned(decode_bytes(SampleFormat::Cf32, &bytes)));
-        }
-        let bytes = array_bytes::<num_complex_c64::C64, 16>(arr, |c| {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&c.re.to_le_bytes());
-            b[8..].copy_from_slice(&c.im.to_le_bytes());
-            b
-        })?;
-        return Ok(Samples::Owned(decode_bytes(SampleFormat::Cf64, &bytes)));
+        return Ok(if c64 {
+            ArraySamples::C64(Elements::of(arr)?)
+        } else {
+            ArraySamples::C128(Elements::of(arr)?)
+        });
     }
-    let format = if is(numpy::dtype::<i16>(py)) {
-        SampleFormat::Ci16
+    let (name, make): (
+        &str,
+        fn(&Bound<'py, PyUntypedArray>) -> PyResult<ArraySamples<'py>>,
+    ) = if is(numpy::dtype::<i16>(py)) {
+        ("ci16", |a| Ok(ArraySamples::I16(Elements::of(a)?)))
     } else if is(numpy::dtype::<i8>(py)) {
-        SampleFormat::Ci8
+        ("ci8", |a| Ok(ArraySamples::I8(Elements::of(a)?)))
     } else if is(numpy::dtype::<u8>(py)) {
-        SampleFormat::Cu8
+        ("cu8", |a| Ok(ArraySamples::U8(Elements::of(a)?)))
     } else {
         let name = dtype.str().map(|s| s.to_string()).unwrap_or_default();
         return Err(value_error(format!(
-            "unsupported sample dtype {name}: use complex64, complex128, or interleaved I/Q as int16, int8 or uint8"
-        )));
+                "unsupported sample dtype {name}: use complex64, complex128, or interleaved I/Q as int16, int8 or uint8"
+            )));
     };
     let interleaved_ok = match shape.as_slice() {
         [n] => n % 2 == 0,
@@ -272,39 +386,24 @@ fn samples_from<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Samples<'py>> {
     };
     if !interleaved_ok {
         return Err(value_error(format!(
-            "interleaved {} I/Q samples must be 1-D of even length (I0, Q0, I1, Q1, ...) or of shape (N, 2), got shape {}",
-            format.name(),
+            "interleaved {name} I/Q samples must be 1-D of even length (I0, Q0, I1, Q1, ...) or of shape (N, 2), got shape {}",
             shape_text(&shape)
         )));
     }
-    let bytes = match format {
-        SampleFormat::Ci16 => array_bytes::<i16, 2>(arr, i16::to_le_bytes)?,
-        SampleFormat::Ci8 => array_bytes::<i8, 1>(arr, i8::to_le_bytes)?,
-        _ => array_bytes::<u8, 1>(arr, |x| [x])?,
-    };
-    Ok(Samples::Owned(decode_bytes(format, &bytes)))
+    make(arr)
 }
 
-/// complex128 as numpy stores it.
-mod num_complex_c64 {
-    pub type C64 = droneid_core::Complex64;
-}
-
-fn decode_bytes(format: SampleFormat, bytes: &[u8]) -> Vec<Complex32> {
-    let mut out = vec![Complex32::new(0.0, 0.0); bytes.len() / format.bytes_per_sample()];
-    format.decode(&bytes[..out.len() * format.bytes_per_sample()], &mut out);
-    out
-}
-
-/// A slice of samples served to the engine like a file.
-struct SliceSource {
-    data: &'static [Complex32],
+/// An array served to the engine like a file: each block converted on the source thread.
+struct ArraySource {
+    data: ArrayData<'static>,
     pos: usize,
+    scratch: Vec<u8>,
+    nonfinite: u64,
     sample_rate_hz: f64,
     center_freq_hz: Option<f64>,
 }
 
-impl BlockSource for SliceSource {
+impl BlockSource for ArraySource {
     fn description(&self) -> SourceDescription {
         SourceDescription {
             label: "samples".into(),
@@ -317,45 +416,55 @@ impl BlockSource for SliceSource {
 
     fn read_block(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
         let n = buf.len().min(self.data.len() - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.nonfinite += self
+            .data
+            .convert(self.pos, &mut buf[..n], &mut self.scratch);
         self.pos += n;
         Ok(SourceRead {
             samples: n,
             ..SourceRead::default()
         })
     }
+
+    fn counters(&self) -> Vec<(String, u64)> {
+        vec![("NaN/Inf samples treated as erasures".into(), self.nonfinite)]
+    }
 }
 
-/// Runs the engine over `samples` without copying them first.
-#[allow(unsafe_code)]
-fn run_on_slice(
+/// Frames collected by the engine's sink (stage 4 runs on the calling thread).
+fn collect(
     cfg: &EngineConfig,
-    samples: &[Complex32],
+    source: Box<dyn BlockSource>,
+) -> Result<(Vec<Frame>, RunSummary), String> {
+    let mut frames = Vec::new();
+    let mut sink = |f: Frame| frames.push(f);
+    let summary = droneid_engine::run(cfg, source, &RunControl::default(), &mut sink, None)
+        .map_err(|e| e.to_string())?;
+    Ok((frames, summary))
+}
+
+/// Runs the threaded engine over an array without copying it first.
+#[allow(unsafe_code)]
+fn run_on_array(
+    cfg: &EngineConfig,
+    data: ArrayData<'_>,
     center: Option<f64>,
-) -> Result<Vec<Frame>, String> {
-    // SAFETY: `droneid_engine::run` takes its source as a `Box<dyn BlockSource>` (so 'static),
-    // but only uses it during the call (its threads are scoped) and drops it before returning;
-    // nothing derived from the source outlives the call. `samples` is borrowed for the whole of
-    // this function, so the extended reference is never used after the borrow ends.
-    let data: &'static [Complex32] =
-        unsafe { std::mem::transmute::<&[Complex32], &'static [Complex32]>(samples) };
-    let source = SliceSource {
+) -> Result<(Vec<Frame>, RunSummary), String> {
+    // SAFETY: `droneid_engine::run` takes its source as a `Box<dyn BlockSource>`, so 'static,
+    // but it moves the source into a scoped thread (`std::thread::scope`) that ends, dropping
+    // the source, before `run` returns or unwinds; nothing else keeps a reference to it. `data`
+    // is borrowed for the whole of this function, so the widened reference is never used
+    // after the borrow ends. (A `Box<dyn BlockSource + '_>` parameter would make this safe.)
+    let data = unsafe { std::mem::transmute::<ArrayData<'_>, ArrayData<'static>>(data) };
+    let source = ArraySource {
         data,
         pos: 0,
+        scratch: Vec::new(),
+        nonfinite: 0,
         sample_rate_hz: cfg.receiver.sample_rate_hz,
         center_freq_hz: center,
     };
-    let mut frames = Vec::new();
-    let mut sink = |f: Frame| frames.push(f);
-    droneid_engine::run(
-        cfg,
-        Box::new(source),
-        &RunControl::default(),
-        &mut sink,
-        None,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(frames)
+    collect(cfg, Box::new(source))
 }
 
 /// Decodes every DroneID burst in `samples`; returns one dict per frame with the keys of
@@ -374,11 +483,13 @@ fn decode(
     check_rate(sample_rate, "samples")?;
     check_center(center_freq)?;
     let cfg = engine_config(sample_rate, center_freq, all, iterations, decode_threads)?;
-    let samples = samples_from(samples)?;
-    let slice = samples.as_slice();
-    let frames = py
-        .allow_threads(|| run_on_slice(&cfg, slice, center_freq))
+    let held = array_samples(samples)?;
+    let data = held.data();
+    let (frames, summary) = py
+        .allow_threads(|| run_on_array(&cfg, data, center_freq))
         .map_err(value_error)?;
+    drop(held);
+    run_warnings(py, &summary.source_counters, &frames)?;
     frames.iter().map(|f| frame_dict(py, f, None)).collect()
 }
 
@@ -429,30 +540,26 @@ fn decode_file(
         decode_threads,
     )?;
     let segments = source.segments().to_vec();
-    let result = py.allow_threads(move || {
-        let mut frames = Vec::new();
-        let mut sink = |f: Frame| frames.push(f);
-        droneid_engine::run(
-            &cfg,
-            Box::new(FileSource::new(source)),
-            &RunControl::default(),
-            &mut sink,
-            None,
-        )
-        .map(|summary| (frames, summary.source_error))
-        .map_err(|e| e.to_string())
-    });
-    let (frames, source_error) = result.map_err(value_error)?;
-    if let Some(e) = source_error {
-        return Err(PyOSError::new_err(one_line(&e)));
-    }
-    let mut out = Vec::with_capacity(frames.len());
+    let (frames, summary) = py
+        .allow_threads(move || collect(&cfg, Box::new(FileSource::new(source))))
+        .map_err(value_error)?;
+    let mut placed = Vec::with_capacity(frames.len());
     for mut f in frames {
         if let Some(utc) = place(&mut f, &segments, info.sample_rate_hz) {
-            out.push(frame_dict(py, &f, utc.as_deref())?);
+            placed.push((f, utc));
         }
     }
-    Ok(out)
+    let frames: Vec<Frame> = placed.iter().map(|(f, _)| f.clone()).collect();
+    run_warnings(py, &summary.source_counters, &frames)?;
+    if let Some(e) = summary.source_error {
+        return Err(PyOSError::new_err(one_line(&format!(
+            "{e}; frames decoded so far were written"
+        ))));
+    }
+    placed
+        .iter()
+        .map(|(f, utc)| frame_dict(py, f, utc.as_deref()))
+        .collect()
 }
 
 /// A push-driven receiver (the engine's single-threaded configuration): feed it blocks of any
@@ -491,14 +598,16 @@ impl Receiver {
                 "Receiver.push after flush(): make a new Receiver for a new stream",
             ));
         }
-        let samples = samples_from(block)?;
-        let slice = samples.as_slice();
+        let held = array_samples(block)?;
+        let data = held.data();
         let decoder = &mut self.decoder;
         let frames = py.allow_threads(|| {
+            let samples = data.samples();
             let mut frames = Vec::new();
-            decoder.push(slice, &mut |f| frames.push(f));
+            decoder.push(&samples, &mut |f| frames.push(f));
             frames
         });
+        drop(held);
         frames.iter().map(|f| frame_dict(py, f, None)).collect()
     }
 
@@ -534,25 +643,180 @@ impl Receiver {
     }
 }
 
-/// Synthesises a capture like `droneid synth` (same options, defaults and seed, so the same
-/// samples): returns `(samples, truth)`, a complex64 array and one dict per burst.
-#[pyfunction]
-#[pyo3(signature = (
-    sample_rate=15.36e6, *, bursts=None, symbols=9, cp_schedule="kz", snr_db=None, cfo_hz=0.0,
-    freq_offset_hz=0.0, seed=1, drones=1, random_offsets=false, interval_ms=600.0,
-    jitter_ms=None, duration_s=None, lead_in_ms=1.0, tail_ms=1.0, center_freq=None, ppm=0.0,
-    identity_every=0, zero_phase=false
-))]
-#[allow(clippy::too_many_arguments)]
-fn synth<'py>(
-    py: Python<'py>,
-    sample_rate: f64,
+// ---------------------------------------------------------------------------------------------
+// synth: `droneid synth`'s flags as keywords (crates/cli/src/cmd_synth.rs, `plan`), checked in
+// the same order with the same messages, naming the keyword instead of the flag.
+
+/// A frequency or rate: a number of hertz, or text as the CLI takes it (`"61.44M"`, `"-3.5M"`).
+#[derive(FromPyObject)]
+enum Hz {
+    Number(f64),
+    Text(String),
+}
+
+fn hz(name: &str, v: &Hz) -> PyResult<f64> {
+    match v {
+        Hz::Number(x) if x.is_finite() => Ok(*x),
+        Hz::Number(x) => Err(value_error(format!("{name}: '{x}' is not a finite number"))),
+        Hz::Text(t) => parse_hz(t).map_err(|e| value_error(format!("{name}: {e}"))),
+    }
+}
+
+/// Scenario/burst/impairment errors, naming the keyword (the CLI's `flag_error`).
+fn synth_error(e: SynthError) -> PyErr {
+    let kw = |field: &str| match field {
+        "interval_s" => "interval_ms",
+        "jitter_s" => "jitter_ms",
+        "lead_in_s" => "lead_in_ms",
+        "tail_s" => "tail_ms",
+        "duration_s" => "duration_s",
+        "drones" => "drones",
+        "bursts" => "bursts",
+        "random_offsets" => "random_offsets",
+        "freq_offset_hz" | "cfo_hz" => "freq_offset_hz/cfo_hz",
+        "snr_db" => "snr_db",
+        "sample_clock_ppm" => "ppm",
+        "multipath" => "multipath",
+        "phase_rad" => "seed",
+        "pair_delay_s" => "pair_delay_us",
+        "pair_offset_hz" => "pair_offset_hz",
+        f if f.starts_with("dc.") => "dc_db/dc_drift_hz",
+        f if f.starts_with("tone") => "tones",
+        f if f.starts_with("hopper") => "hopper_db/hopper_channels_mhz",
+        f if f.starts_with("wifi") => "wifi_*",
+        f if f.starts_with("quantize") => "clip_db",
+        _ => "arguments",
+    };
+    match e {
+        SynthError::Scenario { field, reason } => value_error(format!("{}: {reason}", kw(&field))),
+        SynthError::Burst { field, reason, .. } => value_error(format!("{}: {reason}", kw(&field))),
+        SynthError::Impairment { field, reason } => {
+            value_error(format!("{}: {reason}", kw(&field)))
+        }
+        SynthError::SampleRate { value } => value_error(format!(
+            "sample_rate: {value} Hz is invalid; use a finite rate in 4e6..=10e9 Hz"
+        )),
+        SynthError::CenterFreq { value } => {
+            value_error(format!("center_freq: {value} is not finite"))
+        }
+        SynthError::Record(m) => value_error(format!("record: {m}")),
+        other => value_error(other),
+    }
+}
+
+/// A finite level in dB, -100..=100.
+fn db(name: &str, v: f64) -> PyResult<f64> {
+    if !(v.is_finite() && (-100.0..=100.0).contains(&v)) {
+        return Err(value_error(format!(
+            "{name}: {v} dB is outside -100..=100 dB"
+        )));
+    }
+    Ok(v)
+}
+
+/// Parses "delay_us:gain_db[:phase_deg],..." into taps normalised to unit total power.
+fn parse_multipath(text: &str) -> PyResult<Vec<(f64, Complex64)>> {
+    const HELP: &str = "expected \"delay_us:gain_db[:phase_deg],...\" with 0 <= delay_us <= 1000";
+    let mut taps = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let parts: Vec<&str> = item.split(':').map(str::trim).collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(value_error(format!("multipath: '{item}': {HELP}")));
+        }
+        let num = |s: &str| -> PyResult<f64> {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    value_error(format!(
+                        "multipath: '{item}': '{s}' is not a finite number; {HELP}"
+                    ))
+                })
+        };
+        let delay_us = num(parts[0])?;
+        let gain_db = num(parts[1])?;
+        let phase_deg = if parts.len() == 3 {
+            num(parts[2])?
+        } else {
+            0.0
+        };
+        if !(0.0..=1000.0).contains(&delay_us) {
+            return Err(value_error(format!(
+                "multipath: delay {delay_us} us is outside 0..=1000 us"
+            )));
+        }
+        if !(-100.0..=40.0).contains(&gain_db) {
+            return Err(value_error(format!(
+                "multipath: gain {gain_db} dB is outside -100..=40 dB"
+            )));
+        }
+        let g = Complex64::from_polar(10f64.powf(gain_db / 20.0), phase_deg.to_radians());
+        taps.push((delay_us * 1e-6, g));
+    }
+    if taps.is_empty() {
+        return Err(value_error(format!("multipath: no taps; {HELP}")));
+    }
+    let p: f64 = taps.iter().map(|(_, g)| g.norm_sqr()).sum();
+    let s = 1.0 / p.sqrt();
+    Ok(taps.into_iter().map(|(d, g)| (d, g * s)).collect())
+}
+
+/// A CW tone: `"FREQ_HZ:LEVEL_DB"` as `--tone` takes it, or a `(freq_hz, level_db)` pair.
+#[derive(FromPyObject)]
+enum ToneArg {
+    Text(String),
+    Pair(Hz, f64),
+}
+
+fn tone(t: &ToneArg) -> PyResult<CwTone> {
+    match t {
+        ToneArg::Pair(f, l) => Ok(CwTone::new(hz("tones", f)?, db("tones", *l)?)),
+        ToneArg::Text(text) => {
+            let Some((f, l)) = text.split_once(':') else {
+                return Err(value_error(format!(
+                    "tones: '{text}': expected FREQ_HZ:LEVEL_DB (e.g. 1.2M:20)"
+                )));
+            };
+            let f = parse_hz(f.trim()).map_err(|e| value_error(format!("tones: {e}")))?;
+            let l = l.trim().parse::<f64>().map_err(|_| {
+                value_error(format!("tones: '{text}': level '{l}' is not a number"))
+            })?;
+            Ok(CwTone::new(f, db("tones", l)?))
+        }
+    }
+}
+
+/// Hopper channels: MHz from the capture centre, a list or `"-1,0,1"`.
+#[derive(FromPyObject)]
+enum ChannelsArg {
+    Text(String),
+    List(Vec<f64>),
+}
+
+/// Record contents: JSON text, or a dict / list of dicts (a RecordSpec object or array).
+fn record_specs(
+    py: Python<'_>,
+    record: &Bound<'_, PyAny>,
+) -> PyResult<Vec<droneid_payload::RecordSpec>> {
+    let text = match record.extract::<String>() {
+        Ok(t) => t,
+        Err(_) => py
+            .import("json")?
+            .call_method1("dumps", (record,))?
+            .extract::<String>()?,
+    };
+    droneid_payload::parse_record_specs(&text).map_err(|e| value_error(format!("record: {e}")))
+}
+
+/// Every keyword of `synth`, as `droneid synth`'s flags.
+struct SynthArgs<'a> {
+    sample_rate: &'a Hz,
     bursts: Option<u64>,
     symbols: u32,
-    cp_schedule: &str,
+    cp_schedule: &'a str,
     snr_db: Option<f64>,
-    cfo_hz: f64,
-    freq_offset_hz: f64,
+    cfo_hz: Option<&'a Hz>,
+    freq_offset_hz: Option<&'a Hz>,
     seed: u64,
     drones: u32,
     random_offsets: bool,
@@ -561,23 +825,165 @@ fn synth<'py>(
     duration_s: Option<f64>,
     lead_in_ms: f64,
     tail_ms: f64,
-    center_freq: Option<f64>,
+    center_freq: Option<&'a Hz>,
     ppm: f64,
+    multipath: Option<&'a str>,
     identity_every: u32,
     zero_phase: bool,
-) -> PyResult<(Bound<'py, PyArray1<Complex32>>, Vec<PyObject>)> {
-    if !(15.36e6..=10e9).contains(&sample_rate) {
+    ci8: bool,
+    clip_db: Option<f64>,
+    dc_db: Option<f64>,
+    dc_drift_hz: Option<&'a Hz>,
+    tones: Vec<CwTone>,
+    hopper_db: Option<f64>,
+    hopper_channels_mhz: Option<&'a ChannelsArg>,
+    wifi_db: Option<f64>,
+    wifi_center_hz: Option<&'a Hz>,
+    wifi_overlap_hz: Option<&'a Hz>,
+    wifi_on_ms: Option<f64>,
+    wifi_period_ms: Option<f64>,
+    iq_swap: bool,
+    pair_delay_us: Option<f64>,
+    pair_offset_hz: Option<&'a Hz>,
+}
+
+/// The impairments of the keywords (the CLI's `impairments`).
+fn synth_impairments(a: &SynthArgs<'_>, channel_hz: Option<f64>) -> PyResult<Impairments> {
+    let requires = |given: bool, name: &str, needs: &str| -> PyResult<()> {
+        if given {
+            return Err(value_error(format!("{name}: needs {needs}")));
+        }
+        Ok(())
+    };
+    requires(
+        a.dc_drift_hz.is_some() && a.dc_db.is_none(),
+        "dc_drift_hz",
+        "dc_db",
+    )?;
+    requires(
+        a.hopper_channels_mhz.is_some() && a.hopper_db.is_none(),
+        "hopper_channels_mhz",
+        "hopper_db",
+    )?;
+    for (given, name) in [
+        (a.wifi_center_hz.is_some(), "wifi_center_hz"),
+        (a.wifi_overlap_hz.is_some(), "wifi_overlap_hz"),
+        (a.wifi_on_ms.is_some(), "wifi_on_ms"),
+    ] {
+        requires(given && a.wifi_db.is_none(), name, "wifi_db")?;
+    }
+    requires(
+        a.wifi_period_ms.is_some() && a.wifi_on_ms.is_none(),
+        "wifi_period_ms",
+        "wifi_on_ms",
+    )?;
+    if a.wifi_center_hz.is_some() && a.wifi_overlap_hz.is_some() {
+        return Err(value_error(
+            "wifi_overlap_hz: cannot be combined with wifi_center_hz",
+        ));
+    }
+    let mut imp = Impairments::default();
+    if let Some(d) = a.dc_db {
+        let mut dc = DcOffset::new(db("dc_db", d)?);
+        if let Some(h) = a.dc_drift_hz {
+            dc.drift_hz = hz("dc_drift_hz", h)?;
+        }
+        imp.dc = Some(dc);
+    }
+    imp.tones = a.tones.clone();
+    if let Some(d) = a.hopper_db {
+        let mut h = Hopper::new(db("hopper_db", d)?);
+        let list: Option<Vec<f64>> = match a.hopper_channels_mhz {
+            None => None,
+            Some(ChannelsArg::List(v)) => Some(v.clone()),
+            Some(ChannelsArg::Text(t)) => Some(
+                t.split(',')
+                    .map(str::trim)
+                    .map(|item| {
+                        item.parse::<f64>().map_err(|_| {
+                            value_error(format!(
+                                "hopper_channels_mhz: '{item}' is not a frequency in MHz"
+                            ))
+                        })
+                    })
+                    .collect::<PyResult<_>>()?,
+            ),
+        };
+        for v in list.unwrap_or_default() {
+            if !(v.is_finite() && v.abs() <= 1e4) {
+                return Err(value_error(format!(
+                    "hopper_channels_mhz: '{v}' is not a frequency in MHz"
+                )));
+            }
+            h.channels_hz.push(v * 1e6);
+        }
+        imp.hopper = Some(h);
+    }
+    if let Some(d) = a.wifi_db {
+        let level = db("wifi_db", d)?;
+        let mut w = match (a.wifi_center_hz, a.wifi_overlap_hz) {
+            (Some(c), _) => WifiBursts::continuous(hz("wifi_center_hz", c)?, level),
+            (None, Some(o)) => {
+                let Some(ch) = channel_hz else {
+                    return Err(value_error(
+                        "wifi_overlap_hz: needs one channel for every burst (not random_offsets)",
+                    ));
+                };
+                WifiBursts::overlapping_channel(ch, hz("wifi_overlap_hz", o)?, level)
+            }
+            (None, None) => {
+                return Err(value_error(
+                    "wifi_db: give wifi_center_hz or wifi_overlap_hz",
+                ))
+            }
+        };
+        if let Some(on) = a.wifi_on_ms {
+            let period = a.wifi_period_ms.unwrap_or(2.0 * on);
+            if !(on.is_finite() && on > 0.0 && period.is_finite() && period > 0.0) {
+                return Err(value_error(format!(
+                    "wifi_on_ms/wifi_period_ms: {on} / {period} ms must be finite and > 0"
+                )));
+            }
+            w.on_s = on * 1e-3;
+            w.period_s = period * 1e-3;
+        }
+        imp.wifi.push(w);
+    }
+    let clip = match (a.ci8, a.clip_db) {
+        (_, Some(c)) => Some(c),
+        (true, None) => Some(30.0),
+        (false, None) => None,
+    };
+    if let Some(c) = clip {
+        if !(c.is_finite() && (-20.0..=100.0).contains(&c)) {
+            return Err(value_error(format!(
+                "clip_db: {c} dB is outside -20..=100 dB"
+            )));
+        }
+        imp.quantize = Some(Quantize::new(c));
+    }
+    imp.iq_swap = a.iq_swap;
+    Ok(imp)
+}
+
+/// Checks every keyword and builds the capture and its impairments (the CLI's `plan`).
+fn synth_plan(
+    a: &SynthArgs<'_>,
+    records: Vec<droneid_payload::RecordSpec>,
+) -> PyResult<(droneid_synth::CaptureSpec, Impairments)> {
+    let fs = hz("sample_rate", a.sample_rate)?;
+    if !(droneid_synth::MIN_SAMPLE_RATE_HZ..=10e9).contains(&fs) {
         return Err(value_error(format!(
-            "sample_rate: {sample_rate} Hz is outside the allowed range 15.36e6..=10e9 Hz"
+            "sample_rate: {fs} Hz is outside the allowed range 4e6..=10e9 Hz"
         )));
     }
-    let format = match (symbols, cp_schedule) {
-        (9, _) => BurstFormat::Nine,
+    let format = match (a.symbols, a.cp_schedule) {
+        (9, "kz" | "rub") => BurstFormat::Nine,
         (8, "kz") => BurstFormat::Eight,
         (8, "rub") => BurstFormat::EightLongFirstCp,
-        (8, other) => {
+        (9 | 8, other) => {
             return Err(value_error(format!(
-                "cp_schedule: {other:?} is not kz or rub"
+                "cp_schedule: '{other}' is not kz or rub"
             )))
         }
         (n, _) => {
@@ -586,21 +992,26 @@ fn synth<'py>(
             )))
         }
     };
-    let mut sc = droneid_synth::Scenario::new(sample_rate);
+    let mut sc = Scenario::new(fs);
     sc.format = format;
-    sc.seed = seed;
-    sc.center_freq_hz = center_freq;
-    if drones == 0 || drones > 1000 {
-        return Err(value_error(format!("drones: {drones} is outside 1..=1000")));
+    sc.seed = a.seed;
+    if let Some(c) = a.center_freq {
+        sc.center_freq_hz = Some(hz("center_freq", c)?);
     }
-    sc.drones = drones as usize;
-    if let Some(n) = bursts {
+    if a.drones == 0 || a.drones > 1000 {
+        return Err(value_error(format!(
+            "drones: {} is outside 1..=1000",
+            a.drones
+        )));
+    }
+    sc.drones = a.drones as usize;
+    if let Some(n) = a.bursts {
         if n > 10_000_000 {
             return Err(value_error(format!("bursts: {n} is outside 0..=10000000")));
         }
         sc.bursts_per_drone = Some(n as usize);
     }
-    if let Some(d) = duration_s {
+    if let Some(d) = a.duration_s {
         if !(d.is_finite() && d > 0.0) {
             return Err(value_error(format!(
                 "duration_s: {d} must be a finite number of seconds > 0"
@@ -616,11 +1027,11 @@ fn synth<'py>(
         }
         Ok(v * 1e-3)
     };
-    sc.interval_s = ms("interval_ms", interval_ms)?;
-    sc.jitter_s = ms("jitter_ms", jitter_ms.unwrap_or(0.02 * interval_ms))?;
-    sc.lead_in_s = ms("lead_in_ms", lead_in_ms)?;
-    sc.tail_s = ms("tail_ms", tail_ms)?;
-    if let Some(snr) = snr_db {
+    sc.interval_s = ms("interval_ms", a.interval_ms)?;
+    sc.jitter_s = ms("jitter_ms", a.jitter_ms.unwrap_or(0.02 * a.interval_ms))?;
+    sc.lead_in_s = ms("lead_in_ms", a.lead_in_ms)?;
+    sc.tail_s = ms("tail_ms", a.tail_ms)?;
+    if let Some(snr) = a.snr_db {
         if !(snr.is_finite() && (-100.0..=200.0).contains(&snr)) {
             return Err(value_error(format!(
                 "snr_db: {snr} is outside -100..=200 dB"
@@ -628,44 +1039,184 @@ fn synth<'py>(
         }
         sc.snr_db = Some(snr);
     }
-    if random_offsets && freq_offset_hz != 0.0 {
-        return Err(value_error(
-            "freq_offset_hz: cannot be combined with random_offsets",
-        ));
+    if let Some(c) = a.cfo_hz {
+        sc.cfo_hz = hz("cfo_hz", c)?;
     }
-    sc.cfo_hz = cfo_hz;
-    sc.freq_offset_hz = freq_offset_hz;
-    let edge = (freq_offset_hz + cfo_hz).abs() + OCCUPIED_BANDWIDTH_HZ / 2.0;
-    if !edge.is_finite() || edge > sample_rate / 2.0 {
+    if let Some(f) = a.freq_offset_hz {
+        if a.random_offsets {
+            return Err(value_error(
+                "freq_offset_hz: cannot be combined with random_offsets",
+            ));
+        }
+        sc.freq_offset_hz = hz("freq_offset_hz", f)?;
+    }
+    let max_offset = fs / 2.0 + OCCUPIED_BANDWIDTH_HZ;
+    if (sc.freq_offset_hz + sc.cfo_hz).abs() > max_offset {
         return Err(value_error(format!(
-            "freq_offset_hz/cfo_hz: |offset + cfo| must be <= {:.0} Hz at {sample_rate} S/s (the 9.015 MHz burst must fit inside ±Fs/2)",
-            sample_rate / 2.0 - OCCUPIED_BANDWIDTH_HZ / 2.0
+            "freq_offset_hz/cfo_hz: |offset + cfo| must be <= {max_offset:.0} Hz at {fs} S/s (Fs/2 + 9.015 MHz: the burst must lie within one burst width of the captured band)"
         )));
     }
-    sc.random_offsets = random_offsets;
-    if !(ppm.is_finite() && ppm.abs() <= 1000.0) {
-        return Err(value_error(format!("ppm: {ppm} is outside -1000..=1000")));
+    sc.random_offsets = a.random_offsets;
+    if !(a.ppm.is_finite() && a.ppm.abs() <= 1000.0) {
+        return Err(value_error(format!(
+            "ppm: {} is outside -1000..=1000",
+            a.ppm
+        )));
     }
-    sc.sample_clock_ppm = ppm;
-    sc.identity_every = identity_every as usize;
-    sc.random_phase = !zero_phase;
-    let spec = sc.build().map_err(value_error)?;
+    sc.sample_clock_ppm = a.ppm;
+    if let Some(m) = a.multipath {
+        sc.multipath = parse_multipath(m)?;
+    }
+    sc.identity_every = a.identity_every as usize;
+    sc.random_phase = !a.zero_phase;
+    sc.records = records;
+    if let Some(us) = a.pair_delay_us {
+        if !(us.is_finite() && (0.0..=1e6).contains(&us)) {
+            return Err(value_error(format!(
+                "pair_delay_us: {us} is outside 0..=1000000 us"
+            )));
+        }
+        let offset_hz = match a.pair_offset_hz {
+            Some(o) => hz("pair_offset_hz", o)?,
+            None => 0.0,
+        };
+        sc.pair = Some(BurstPair {
+            delay_s: us * 1e-6,
+            offset_hz,
+        });
+    } else if a.pair_offset_hz.is_some() {
+        return Err(value_error("pair_offset_hz: needs pair_delay_us"));
+    }
+    let channel = (!sc.random_offsets).then_some(sc.freq_offset_hz);
+    let imp = synth_impairments(a, channel)?;
+    let spec = sc.build().map_err(synth_error)?;
     if spec.total_samples == 0 {
         return Err(value_error("duration_s: the capture would hold no samples"));
     }
+    imp.validate(fs).map_err(synth_error)?;
+    Ok((spec, imp))
+}
+
+/// Synthesises a capture like `droneid synth` (same options as keywords, same defaults and
+/// seed, so the same samples): returns `(samples, truth)`, the samples as `droneid synth`
+/// writes them (complex64 of shape (N,), or with `format="ci8"` int8 of shape (N, 2)) and one
+/// dict per burst (the lines of its `.truth.jsonl`).
+#[pyfunction]
+#[pyo3(signature = (
+    sample_rate=Hz::Number(15.36e6), *, bursts=None, symbols=9, cp_schedule="kz", snr_db=None,
+    cfo_hz=None, freq_offset_hz=None, seed=1, record=None, drones=1, random_offsets=false,
+    interval_ms=600.0, jitter_ms=None, duration_s=None, lead_in_ms=1.0, tail_ms=1.0,
+    center_freq=None, ppm=0.0, multipath=None, identity_every=0, zero_phase=false,
+    format="cf32", clip_db=None, dc_db=None, dc_drift_hz=None, tones=None, hopper_db=None,
+    hopper_channels_mhz=None, wifi_db=None, wifi_center_hz=None, wifi_overlap_hz=None,
+    wifi_on_ms=None, wifi_period_ms=None, iq_swap=false, pair_delay_us=None, pair_offset_hz=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn synth<'py>(
+    py: Python<'py>,
+    sample_rate: Hz,
+    bursts: Option<u64>,
+    symbols: u32,
+    cp_schedule: &str,
+    snr_db: Option<f64>,
+    cfo_hz: Option<Hz>,
+    freq_offset_hz: Option<Hz>,
+    seed: u64,
+    record: Option<&Bound<'py, PyAny>>,
+    drones: u32,
+    random_offsets: bool,
+    interval_ms: f64,
+    jitter_ms: Option<f64>,
+    duration_s: Option<f64>,
+    lead_in_ms: f64,
+    tail_ms: f64,
+    center_freq: Option<Hz>,
+    ppm: f64,
+    multipath: Option<&str>,
+    identity_every: u32,
+    zero_phase: bool,
+    format: &str,
+    clip_db: Option<f64>,
+    dc_db: Option<f64>,
+    dc_drift_hz: Option<Hz>,
+    tones: Option<Vec<ToneArg>>,
+    hopper_db: Option<f64>,
+    hopper_channels_mhz: Option<ChannelsArg>,
+    wifi_db: Option<f64>,
+    wifi_center_hz: Option<Hz>,
+    wifi_overlap_hz: Option<Hz>,
+    wifi_on_ms: Option<f64>,
+    wifi_period_ms: Option<f64>,
+    iq_swap: bool,
+    pair_delay_us: Option<f64>,
+    pair_offset_hz: Option<Hz>,
+) -> PyResult<(PyObject, Vec<PyObject>)> {
+    let ci8 = match format {
+        "cf32" => false,
+        "ci8" => true,
+        other => return Err(value_error(format!("format: '{other}' is not cf32 or ci8"))),
+    };
+    let records = match record {
+        Some(r) if !r.is_none() => record_specs(py, r)?,
+        _ => Vec::new(),
+    };
+    let tones = tones
+        .unwrap_or_default()
+        .iter()
+        .map(tone)
+        .collect::<PyResult<Vec<_>>>()?;
+    let args = SynthArgs {
+        sample_rate: &sample_rate,
+        bursts,
+        symbols,
+        cp_schedule,
+        snr_db,
+        cfo_hz: cfo_hz.as_ref(),
+        freq_offset_hz: freq_offset_hz.as_ref(),
+        seed,
+        drones,
+        random_offsets,
+        interval_ms,
+        jitter_ms,
+        duration_s,
+        lead_in_ms,
+        tail_ms,
+        center_freq: center_freq.as_ref(),
+        ppm,
+        multipath,
+        identity_every,
+        zero_phase,
+        ci8,
+        clip_db,
+        dc_db,
+        dc_drift_hz: dc_drift_hz.as_ref(),
+        tones,
+        hopper_db,
+        hopper_channels_mhz: hopper_channels_mhz.as_ref(),
+        wifi_db,
+        wifi_center_hz: wifi_center_hz.as_ref(),
+        wifi_overlap_hz: wifi_overlap_hz.as_ref(),
+        wifi_on_ms,
+        wifi_period_ms,
+        iq_swap,
+        pair_delay_us,
+        pair_offset_hz: pair_offset_hz.as_ref(),
+    };
+    let (spec, imp) = synth_plan(&args, records)?;
     let rendered = py.allow_threads(|| {
         let mut samples = Vec::with_capacity(spec.total_samples as usize);
-        droneid_synth::render_capture(
+        droneid_synth::render_capture_with(
             &spec,
+            &imp,
             droneid_synth::DEFAULT_BLOCK_LEN,
-            &mut |b: &[Complex32]| -> Result<(), droneid_synth::SynthError> {
+            &mut |b: &[Complex32]| -> Result<(), SynthError> {
                 samples.extend_from_slice(b);
                 Ok(())
             },
         )
         .map(|truth| (samples, truth))
     });
-    let (samples, truth) = rendered.map_err(value_error)?;
+    let (samples, truth) = rendered.map_err(synth_error)?;
     let truth = truth
         .iter()
         .map(|t| {
@@ -673,7 +1224,21 @@ fn synth<'py>(
             to_py(py, &v)
         })
         .collect::<PyResult<Vec<_>>>()?;
-    Ok((PyArray1::from_vec(py, samples), truth))
+    let array = if ci8 {
+        // As the CLI writes its ci8 data file (`SampleFormat::encode`).
+        let n = samples.len();
+        let mut bytes = Vec::with_capacity(2 * n);
+        SampleFormat::Ci8.encode(&samples, &mut bytes);
+        drop(samples);
+        let codes: Vec<i8> = bytes.into_iter().map(|b| b as i8).collect();
+        PyArray1::from_vec(py, codes)
+            .reshape([n, 2])?
+            .into_any()
+            .unbind()
+    } else {
+        PyArray1::from_vec(py, samples).into_any().unbind()
+    };
+    Ok((array, truth))
 }
 
 /// DJI DroneID decoding from IQ samples (numpy arrays, raw and SigMF recordings).
