@@ -320,10 +320,11 @@ pub fn run(args: &DecodeArgs) -> Result<(), CliError> {
 /// Ring, pool and stage counters (`--verbose`).
 pub fn print_pipeline_stats(summary: &RunSummary) {
     eprintln!(
-        "  pipeline: busy s  source {:.2}  analysis {:.2}  detector {:.2}  (wall {:.2}); samples lost {}, blocks dropped {}",
+        "  pipeline: busy s  source {:.2}  analysis {:.2}  detector {:.2}  decode {:.2} (all decode threads)  (wall {:.2}); samples lost {}, blocks dropped {}",
         summary.busy_s[0],
         summary.busy_s[1],
         summary.busy_s[2],
+        summary.decode_busy_s,
         summary.elapsed_s,
         summary.samples_lost,
         summary.blocks_dropped

@@ -32,9 +32,12 @@ impl AnalysisStage {
         if block.lost_before > 0 {
             self.analyzer.reset();
         }
-        block.power.clear();
+        // (Taken out while the samples are borrowed; moving a Vec does not allocate.)
+        let mut power = std::mem::take(&mut block.power);
+        power.clear();
         self.analyzer
-            .analyze(&block.samples[..block.len], &mut block.power);
+            .analyze(&block.samples()[..block.len], &mut power);
+        block.power = power;
         self.held.replace(block)
     }
 

@@ -21,6 +21,8 @@ pub struct DecodedBurst {
     /// Equalised data-symbol constellation of the last frame, when the decoder keeps them
     /// ([`BurstDecoder::keep_constellations`]); empty otherwise.
     pub constellation: Vec<Complex32>,
+    /// The job's [`BurstJob::burst_end_delivered`].
+    pub burst_end_delivered: Option<std::time::Instant>,
 }
 
 /// A burst receiver with its segment buffer.
@@ -72,6 +74,7 @@ impl BurstDecoder {
             outcome,
             center_freq_hz: job.center_freq_hz,
             constellation,
+            burst_end_delivered: job.burst_end_delivered,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the queue of candidates waiting for their samples. Emits [`BurstJob`]s in candidate order.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use droneid_receiver::{Candidate, EnergyDetector};
 
@@ -20,6 +21,9 @@ pub struct BurstJob {
     pub segment_start: i64,
     /// Centre frequency the samples were received at, Hz, when known.
     pub center_freq_hz: Option<f64>,
+    /// When the source delivered the sample that ends the candidate's burst (its estimated
+    /// start plus the longest burst), when the source's reads were timed.
+    pub burst_end_delivered: Option<Instant>,
 }
 
 /// Detector, look-back and waiting candidates.
@@ -31,6 +35,8 @@ pub struct DetectionStage {
     /// Segment samples before the candidate's start, segment length (the burst decoder's span).
     before: i64,
     span: usize,
+    /// The longest burst, input samples.
+    burst_samples: i64,
     seq: u64,
     samples: u64,
 }
@@ -42,6 +48,7 @@ impl DetectionStage {
         detector: EnergyDetector,
         input_span: (i64, usize),
         lookback: Lookback,
+        burst_samples: usize,
     ) -> Self {
         Self {
             detector,
@@ -50,6 +57,7 @@ impl DetectionStage {
             found: Vec::with_capacity(64),
             before: input_span.0,
             span: input_span.1,
+            burst_samples: burst_samples as i64,
             seq: 0,
             samples: 0,
         }
@@ -72,6 +80,7 @@ impl DetectionStage {
                 candidate: c,
                 segment_start: c.start_sample - self.before,
                 center_freq_hz,
+                burst_end_delivered: None,
             });
             self.seq += 1;
         }
@@ -98,11 +107,12 @@ impl DetectionStage {
         self.enqueue(center);
         self.lookback.push(block);
         let end = self.lookback.end() as i64;
-        while let Some(job) = self.pending.front().copied() {
+        while let Some(mut job) = self.pending.front().copied() {
             if job.segment_start + self.span as i64 > end {
                 break; // not all samples have arrived yet
             }
             self.pending.pop_front();
+            job.burst_end_delivered = self.burst_end_delivered(&job);
             dispatch(&job, &self.lookback);
         }
         let oldest_needed = self.pending.front().map(|j| j.segment_start);
@@ -116,8 +126,16 @@ impl DetectionStage {
         self.detector.flush_power(&mut self.found);
         let center = self.lookback.newest_center_freq_hz();
         self.enqueue(center);
-        while let Some(job) = self.pending.pop_front() {
+        while let Some(mut job) = self.pending.pop_front() {
+            job.burst_end_delivered = self.burst_end_delivered(&job);
             dispatch(&job, &self.lookback);
         }
+    }
+
+    /// When the sample ending `job`'s burst was delivered (the last one held, past the end).
+    fn burst_end_delivered(&self, job: &BurstJob) -> Option<Instant> {
+        let end = (job.candidate.start_sample + self.burst_samples).max(0) as u64;
+        self.lookback
+            .delivered_at(end.min(self.lookback.end().saturating_sub(1)))
     }
 }

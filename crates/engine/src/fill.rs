@@ -149,6 +149,8 @@ pub(crate) struct Filler {
     carry: Vec<Complex32>,
     carry_lost: u64,
     carry_center_hz: Option<f64>,
+    /// When the carried samples were read.
+    carry_at: Option<Instant>,
     scratch: Vec<Complex32>,
 }
 
@@ -162,6 +164,7 @@ impl Filler {
             carry: Vec::with_capacity(block_samples),
             carry_lost: 0,
             carry_center_hz: None,
+            carry_at: None,
             scratch: Vec::new(),
         }
     }
@@ -173,6 +176,7 @@ impl Filler {
         block.lost_before = self.carried_lost;
         block.center_freq_hz = center_hz.or(self.default_center_hz);
         block.len = 0;
+        block.marks.clear();
     }
 
     pub(crate) fn fill(
@@ -188,14 +192,18 @@ impl Filler {
             let (lost, center) = (self.carry_lost, self.carry_center_hz);
             self.start_block(block, lost, center);
             let n = self.carry.len();
-            block.samples[..n].copy_from_slice(&self.carry);
+            block.samples_mut()[..n].copy_from_slice(&self.carry);
             block.len = n;
             self.next_index += n as u64;
             self.carry.clear();
+            if let Some(at) = self.carry_at.take() {
+                block.mark(self.next_index, at);
+            }
             started = true;
         }
         while block.len < self.block_samples {
-            let read = source.read_block(&mut block.samples[block.len..self.block_samples]);
+            let len = block.len;
+            let read = source.read_block(&mut block.samples_mut()[len..self.block_samples]);
             let r = match read {
                 Err(e) => {
                     let e = Some(e.to_string());
@@ -207,6 +215,7 @@ impl Filler {
                 }
                 Ok(r) => r,
             };
+            let read_at = Instant::now();
             if r.samples == 0 {
                 if !r.timed_out {
                     return if block.len > 0 {
@@ -231,9 +240,10 @@ impl Filler {
             if started && (r.lost_before > 0 || center != block.center_freq_hz) {
                 // These samples follow a gap or a retune: they start the next block.
                 self.carry
-                    .extend_from_slice(&block.samples[block.len..block.len + n]);
+                    .extend_from_slice(&block.samples()[block.len..block.len + n]);
                 self.carry_lost = r.lost_before;
                 self.carry_center_hz = r.center_freq_hz;
+                self.carry_at = Some(read_at);
                 break;
             }
             if !started {
@@ -244,6 +254,7 @@ impl Filler {
             }
             block.len += n;
             self.next_index += n as u64;
+            block.mark(self.next_index, read_at);
         }
         if block.len > 0 {
             Fill::Block

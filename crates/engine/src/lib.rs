@@ -31,6 +31,7 @@ mod decode;
 mod detection;
 mod file;
 mod fill;
+mod latency;
 mod lookback;
 mod memory;
 mod order;
@@ -41,6 +42,7 @@ mod threaded;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Instant;
 
 use droneid_core::Complex32;
 use droneid_pipeline::RingStatsSnapshot;
@@ -53,6 +55,7 @@ pub use block::Block;
 pub use decode::{BurstDecoder, DecodedBurst};
 pub use detection::{BurstJob, DetectionStage};
 pub use file::FileSource;
+pub use latency::LatencyHistogram;
 pub use lookback::Lookback;
 pub use memory::MemorySource;
 pub use order::FrameOrder;
@@ -96,10 +99,24 @@ pub struct RunControl {
     pub counters: Arc<LiveCounters>,
 }
 
+/// When a frame's samples reached the pipeline, for latency measurements.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FrameTiming {
+    /// When the source delivered (its read returned) the sample that ends the frame's burst
+    /// (the candidate's estimated start plus the longest burst, ± a few detector frames);
+    /// `None` in the in-line engine.
+    pub burst_end_delivered: Option<Instant>,
+}
+
 /// Where frames go; runs on the caller's thread, off the hot path.
 pub trait RunSink {
     /// One reported frame (CRC24-valid and not a duplicate, or failed with `report_failed`).
     fn frame(&mut self, frame: Frame);
+    /// [`frame`](Self::frame) with its [`FrameTiming`]; what [`run`] calls. The default
+    /// forgets the timing.
+    fn frame_timed(&mut self, frame: Frame, _timing: FrameTiming) {
+        self.frame(frame)
+    }
     /// Called about every 100 ms with the live counters (progress, status line).
     fn tick(&mut self, _counters: &LiveCounters) {}
 }
@@ -148,6 +165,8 @@ pub struct RunSummary {
     pub elapsed_s: f64,
     /// Busy seconds per stage thread: source, analysis, detector.
     pub busy_s: [f64; 3],
+    /// Seconds spent decoding bursts, summed over the decode pool's threads.
+    pub decode_busy_s: f64,
 }
 
 /// A configuration error found before any thread started.
@@ -205,7 +224,15 @@ impl Stages {
         let power_len = analysis.power_capacity(block_samples);
         Ok(Self {
             analysis,
-            detection: DetectionStage::new(detector, span, Lookback::new(lookback, max_held)),
+            detection: DetectionStage::new(
+                detector,
+                span,
+                Lookback::new(lookback, max_held),
+                // The longest burst (9 symbols) at the input rate.
+                (droneid_core::BurstFormat::Nine.len_base() as f64 * rcfg.sample_rate_hz
+                    / droneid_core::BASE_SAMPLE_RATE_HZ)
+                    .ceil() as usize,
+            ),
             decoders,
             order: FrameOrder::new(rcfg.sample_rate_hz, rcfg.report_failed),
             block_samples,

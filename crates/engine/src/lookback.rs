@@ -2,6 +2,7 @@
 //! one place where a candidate's samples are copied out of the stream.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use droneid_core::Complex32;
 use droneid_receiver::EnergyDetector;
@@ -56,6 +57,16 @@ impl Lookback {
         self.held.push_back(block);
     }
 
+    /// When the source delivered absolute sample `sample` (the read that brought it returned),
+    /// if a held block has it and its delivery was recorded.
+    pub(crate) fn delivered_at(&self, sample: u64) -> Option<Instant> {
+        self.held
+            .iter()
+            .find(|b| b.start_sample <= sample && sample < b.end_sample())
+            .or(self.held.back().filter(|b| sample >= b.end_sample()))
+            .and_then(|b| b.delivered_at(sample))
+    }
+
     /// Copies absolute samples `[start, start + out.len())` into `out`; samples not held
     /// (before the stream, given back, lost, not yet read) are zero.
     pub fn extract(&self, start: i64, out: &mut [Complex32]) {
@@ -68,7 +79,7 @@ impl Lookback {
                 continue;
             }
             out[(lo - start) as usize..(hi - start) as usize]
-                .copy_from_slice(&b.samples[(lo - bs) as usize..(hi - bs) as usize]);
+                .copy_from_slice(&b.samples()[(lo - bs) as usize..(hi - bs) as usize]);
         }
     }
 
@@ -94,10 +105,10 @@ mod tests {
 
     fn block(start: u64, values: std::ops::Range<u32>) -> Block {
         let mut b = Block::new(values.len(), 0);
-        for (s, v) in b.samples.iter_mut().zip(values) {
+        for (s, v) in b.samples_mut().iter_mut().zip(values) {
             *s = Complex32::new(v as f32, 0.0);
         }
-        b.len = b.samples.len();
+        b.len = b.samples().len();
         b.start_sample = start;
         b
     }

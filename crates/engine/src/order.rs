@@ -6,6 +6,7 @@ use droneid_core::Complex32;
 use droneid_receiver::{BurstOutcome, Frame, ReceiverStats};
 
 use crate::decode::DecodedBurst;
+use crate::FrameTiming;
 
 /// Puts [`DecodedBurst`]s back in candidate order (`seq`), counts every outcome and passes on
 /// the frames worth reporting (with their constellation, empty unless kept).
@@ -35,7 +36,11 @@ impl FrameOrder {
     }
 
     /// Takes one result (in any order); calls `out` for every frame now in order.
-    pub(crate) fn accept(&mut self, r: DecodedBurst, out: &mut dyn FnMut(Frame, &[Complex32])) {
+    pub(crate) fn accept(
+        &mut self,
+        r: DecodedBurst,
+        out: &mut dyn FnMut(Frame, &[Complex32], FrameTiming),
+    ) {
         self.waiting.insert(r.seq, r);
         while let Some(r) = self.waiting.remove(&self.next) {
             self.next += 1;
@@ -44,13 +49,13 @@ impl FrameOrder {
     }
 
     /// End of the run: whatever is left (a candidate whose job never ran), in order.
-    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Frame, &[Complex32])) {
+    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Frame, &[Complex32], FrameTiming)) {
         for (_, r) in std::mem::take(&mut self.waiting) {
             self.deliver(r, out);
         }
     }
 
-    fn deliver(&mut self, r: DecodedBurst, out: &mut dyn FnMut(Frame, &[Complex32])) {
+    fn deliver(&mut self, r: DecodedBurst, out: &mut dyn FnMut(Frame, &[Complex32], FrameTiming)) {
         match r.outcome {
             BurstOutcome::Failed(_) => self.stats.no_sync += 1,
             BurstOutcome::Frames(frames) => {
@@ -65,7 +70,13 @@ impl FrameOrder {
                         .dedup
                         .accept(frame, self.report_failed, &mut self.stats)
                     {
-                        out(f, points);
+                        out(
+                            f,
+                            points,
+                            FrameTiming {
+                                burst_end_delivered: r.burst_end_delivered,
+                            },
+                        );
                     }
                 }
             }

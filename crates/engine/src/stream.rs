@@ -84,7 +84,8 @@ impl StreamDecoder {
         while !samples.is_empty() {
             let b = &mut self.filling;
             let n = (block_samples - b.len).min(samples.len());
-            b.samples[b.len..b.len + n].copy_from_slice(&samples[..n]);
+            let len = b.len;
+            b.samples_mut()[len..len + n].copy_from_slice(&samples[..n]);
             b.len += n;
             samples = &samples[n..];
             if b.len == block_samples {
@@ -112,13 +113,13 @@ impl StreamDecoder {
         let decoder = &mut decoders[0];
         let mut dispatch = |job: &_, lookback: &_| {
             decoder.load(job, lookback);
-            order.accept(decoder.decode(job), sink);
+            order.accept(decoder.decode(job), &mut |f, p, _| sink(f, p));
         };
         if let Some(last) = analysis.finish() {
             detection.push(last, &mut dispatch, &mut |_| {});
         }
         detection.finish(&mut dispatch);
-        order.finish(sink);
+        order.finish(&mut |f, p, _| sink(f, p));
     }
 
     /// Passes the filled block through analysis and detection, decoding ready candidates.
@@ -146,7 +147,7 @@ impl StreamDecoder {
             done,
             &mut |job, lookback| {
                 decoder.load(job, lookback);
-                order.accept(decoder.decode(job), sink);
+                order.accept(decoder.decode(job), &mut |f, p, _| sink(f, p));
             },
             &mut |b| free.push(b),
         );

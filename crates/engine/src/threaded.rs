@@ -1,7 +1,8 @@
 //! [`run`]: the stages on their own threads, joined by the SPSC rings of `droneid-pipeline`.
 //! This file only wires threads and rings; each stage's work is in its own module.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver as ChanReceiver, RecvTimeoutError, Sender};
@@ -17,7 +18,9 @@ use crate::lookback::Lookback;
 use crate::order::FrameOrder;
 use crate::source::BlockSource;
 use crate::stats::LiveCounters;
-use crate::{BurstTap, EngineConfig, EngineError, RunControl, RunSink, RunSummary, Stages};
+use crate::{
+    BurstTap, EngineConfig, EngineError, FrameTiming, RunControl, RunSink, RunSummary, Stages,
+};
 
 /// Runs the whole pipeline over `source` until it ends, fails or `control.stop` is set; frames
 /// go to `sink` on this thread. `tap`, if given, sees every candidate's samples.
@@ -76,6 +79,7 @@ pub fn run(
     // Internal stages only stop waiting if the run is torn down; a stop request ends the
     // source, and the others drain.
     let abort = AtomicBool::new(false);
+    let decode_busy_ns = Arc::new(AtomicU64::new(0));
     let counters = control.counters.clone();
     counters.reset(desc.center_freq_hz);
 
@@ -112,6 +116,7 @@ pub fn run(
             free_tx,
             result_tx,
             pool: &decode_pool,
+            busy_ns: decode_busy_ns.clone(),
         };
         let det = std::thread::Builder::new()
             .name("droneid-detector".into())
@@ -162,6 +167,7 @@ pub fn run(
                 ana_busy.as_secs_f64(),
                 det_busy.as_secs_f64(),
             ],
+            decode_busy_s: decode_busy_ns.load(Ordering::Relaxed) as f64 * 1e-9,
         })
     });
     let mut summary = outcome?;
@@ -200,6 +206,8 @@ struct Decoding<'a> {
     free_tx: Sender<BurstDecoder>,
     result_tx: Sender<DecodedBurst>,
     pool: &'a rayon::ThreadPool,
+    /// Nanoseconds spent in [`BurstDecoder::decode`], all pool threads together.
+    busy_ns: Arc<AtomicU64>,
 }
 
 impl Decoding<'_> {
@@ -219,8 +227,12 @@ impl Decoding<'_> {
             );
         }
         let (result_tx, free_tx, job) = (self.result_tx.clone(), self.free_tx.clone(), *job);
+        let busy_ns = self.busy_ns.clone();
         self.pool.spawn(move || {
-            let _ = result_tx.send(decoder.decode(&job));
+            let t0 = Instant::now();
+            let decoded = decoder.decode(&job);
+            busy_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            let _ = result_tx.send(decoded);
             let _ = free_tx.send(decoder);
         });
     }
@@ -268,7 +280,7 @@ fn sink_loop(
     let tick_every = Duration::from_millis(100);
     loop {
         match results.recv_timeout(tick_every) {
-            Ok(r) => order.accept(r, &mut |f, _| deliver(f, sink, counters)),
+            Ok(r) => order.accept(r, &mut |f, _, t| deliver(f, t, sink, counters)),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -278,14 +290,14 @@ fn sink_loop(
         }
     }
     // Every sender is gone; anything left (a candidate whose job never ran) in order.
-    order.finish(&mut |f, _| deliver(f, sink, counters));
+    order.finish(&mut |f, _, t| deliver(f, t, sink, counters));
     sink.tick(counters);
 }
 
 /// Counts a reported frame in the live counters and hands it to the sink.
-fn deliver(frame: Frame, sink: &mut dyn RunSink, counters: &LiveCounters) {
+fn deliver(frame: Frame, timing: FrameTiming, sink: &mut dyn RunSink, counters: &LiveCounters) {
     if frame.crc24_ok {
         counters.add_frame();
     }
-    sink.frame(frame);
+    sink.frame_timed(frame, timing);
 }

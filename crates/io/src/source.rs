@@ -1,5 +1,6 @@
 //! Opening inputs and reading them in bounded blocks.
 
+use crate::convert;
 use crate::format::SampleFormat;
 use crate::sigmf::{path_with_suffix, read_sigmf_meta, segment_index, CaptureSegment, SigmfMeta};
 use crate::IoError;
@@ -48,12 +49,16 @@ pub struct SourceInfo {
     pub description: Option<String>,
 }
 
-/// A sample input read in blocks through one fixed internal buffer.
+/// A sample input read in blocks, straight into the caller's buffer.
 pub struct SampleSource {
     reader: Box<dyn Read + Send>,
     info: SourceInfo,
     /// Capture segments (SigMF `captures`), sorted, the first at 0; one for raw inputs.
     segments: Vec<CaptureSegment>,
+    /// Bytes read per read call.
+    chunk_bytes: usize,
+    /// cf64 only: the bytes before narrowing (the other formats are read into the caller's
+    /// samples and converted in place).
     buf: Vec<u8>,
     samples_read: u64,
     nonfinite: u64,
@@ -79,17 +84,20 @@ impl SampleSource {
         Ok(SampleSource {
             reader,
             segments: vec![CaptureSegment::new(0, info.center_freq_hz)],
+            buf: internal_buffer(info.format, DEFAULT_BUFFER_BYTES),
             info,
-            buf: vec![0u8; DEFAULT_BUFFER_BYTES],
+            chunk_bytes: DEFAULT_BUFFER_BYTES,
             samples_read: 0,
             nonfinite: 0,
             eof: false,
         })
     }
 
-    /// Resizes the internal buffer to hold `samples` samples (at least 1). Allocates once, here.
+    /// Reads at most `samples` samples (at least 1) per read call; cf64 inputs resize their
+    /// internal buffer to match. Allocates once, here.
     pub fn with_buffer_samples(mut self, samples: usize) -> Self {
-        self.buf = vec![0u8; samples.max(1) * self.info.format.bytes_per_sample()];
+        self.chunk_bytes = samples.max(1) * self.info.format.bytes_per_sample();
+        self.buf = internal_buffer(self.info.format, self.chunk_bytes);
         self
     }
 
@@ -146,45 +154,93 @@ impl SampleSource {
     /// Fills `out` with the next samples and returns how many were written. Returns fewer than
     /// `out.len()` only at the end of the input, and 0 once it is exhausted. Short reads from
     /// pipes are retried; a partial sample at the end is counted in `info().trailing_bytes`.
-    /// No allocation.
+    /// No allocation, and no intermediate copy for cf32, ci16, ci8 and cu8: the bytes are read
+    /// straight into `out` and converted there (SIMD where the CPU has AVX2); cf64 goes
+    /// through the internal buffer.
     pub fn read_block(&mut self, out: &mut [Complex32]) -> Result<usize, IoError> {
-        let bps = self.info.format.bytes_per_sample();
-        let chunk_samples = (self.buf.len() / bps).max(1);
+        let format = self.info.format;
+        let bps = format.bytes_per_sample();
+        let chunk_samples = (self.chunk_bytes / bps).max(1);
         let mut produced = 0;
         while produced < out.len() && !self.eof {
             let n = chunk_samples.min(out.len() - produced);
-            let need = n * bps;
-            let mut have = 0;
-            while have < need {
-                match self.reader.read(&mut self.buf[have..need]) {
-                    Ok(0) => {
-                        self.eof = true;
-                        break;
-                    }
-                    Ok(k) => have += k,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(source) => {
-                        return Err(IoError::Read {
-                            path: self
-                                .info
-                                .data_path
-                                .clone()
-                                .unwrap_or_else(|| self.info.path.clone().into()),
-                            source,
-                        })
-                    }
+            let dst = &mut out[produced..produced + n];
+            let have = match format {
+                SampleFormat::Cf64 => {
+                    let have = self.fill(BufferTarget::Internal(n * bps))?;
+                    let whole = have / bps;
+                    self.nonfinite += format.decode(&self.buf[..whole * bps], &mut dst[..whole]);
+                    have
                 }
-            }
+                SampleFormat::Cf32 => {
+                    let have = self.fill(BufferTarget::Caller(convert::as_bytes_mut(dst)))?;
+                    self.nonfinite += convert::sanitize_cf32(&mut dst[..have / bps]);
+                    have
+                }
+                SampleFormat::Ci16 | SampleFormat::Ci8 | SampleFormat::Cu8 => {
+                    // Packed at the back of the samples' own bytes, widened forward.
+                    let offset = (8 - bps) * n;
+                    let bytes = &mut convert::as_bytes_mut(dst)[offset..offset + n * bps];
+                    let have = self.fill(BufferTarget::Caller(bytes))?;
+                    convert::widen_in_place(format, dst, offset, have / bps);
+                    have
+                }
+            };
             let whole = have / bps;
             if self.eof {
                 self.info.trailing_bytes = (have - whole * bps) as u64;
             }
-            let dst = &mut out[produced..produced + whole];
-            self.nonfinite += self.info.format.decode(&self.buf[..whole * bps], dst);
             produced += whole;
         }
         self.samples_read += produced as u64;
         Ok(produced)
+    }
+
+    /// Reads until `target` is full or the input ends (then sets `eof`); returns the bytes read.
+    fn fill(&mut self, target: BufferTarget<'_>) -> Result<usize, IoError> {
+        let buf = match target {
+            BufferTarget::Caller(b) => b,
+            BufferTarget::Internal(len) => &mut self.buf[..len],
+        };
+        let mut have = 0;
+        while have < buf.len() {
+            match self.reader.read(&mut buf[have..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => have += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(IoError::Read {
+                        path: self
+                            .info
+                            .data_path
+                            .clone()
+                            .unwrap_or_else(|| self.info.path.clone().into()),
+                        source,
+                    })
+                }
+            }
+        }
+        Ok(have)
+    }
+}
+
+/// Where [`SampleSource::fill`] reads to.
+enum BufferTarget<'a> {
+    /// The caller's samples, as bytes.
+    Caller(&'a mut [u8]),
+    /// The first bytes of the internal buffer (cf64).
+    Internal(usize),
+}
+
+/// The internal buffer a format needs: `bytes` for cf64, none for the others.
+fn internal_buffer(format: SampleFormat, bytes: usize) -> Vec<u8> {
+    if format == SampleFormat::Cf64 {
+        vec![0u8; bytes]
+    } else {
+        Vec::new()
     }
 }
 

@@ -211,6 +211,48 @@ fn power_of(v: &Complex32) -> f32 {
     }
 }
 
+/// The per-bin arrays of one detector frame (all `fft_len` long).
+struct FrameBins<'a> {
+    power: &'a [f32],
+    floor: &'a mut [f32],
+    excess: &'a mut [f32],
+    /// The ratio row leaving the box (overwritten with this frame's).
+    row: &'a mut [f32],
+    time_sum: &'a mut [f32],
+}
+
+/// The per-bin part of one detector frame over (power, floor, excess slot, ratio row leaving
+/// the box, time sums): with `UPDATE`, the clamped floor update first (a burst raises the floor
+/// little; rescaled to stay unbiased on noise), then `P − N`, and the capped ratio
+/// `r = min(P/N, cap) − mean` replacing the old row's in the time sums. One pass, so each bin's
+/// values are loaded once; the same arithmetic per bin as separate passes.
+#[inline(always)]
+fn frame_pass<const UPDATE: bool>(b: FrameBins<'_>, alpha: f32, min: f32) {
+    let FrameBins {
+        power,
+        floor,
+        excess,
+        row,
+        time_sum,
+    } = b;
+    let bins = power
+        .iter()
+        .zip(floor.iter_mut())
+        .zip(excess.iter_mut())
+        .zip(row.iter_mut())
+        .zip(time_sum.iter_mut());
+    for ((((&p, f), e), old), t) in bins {
+        if UPDATE {
+            let target = p.min(3.0 * *f) * (1.0 / CLAMPED_FLOOR_MEAN);
+            *f = (*f + alpha * (target - *f)).max(min);
+        }
+        *e = p - *f;
+        let r = (p / *f).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
+        *t += r - *old;
+        *old = r;
+    }
+}
+
 /// Sum with 8 independent accumulators (vectorises; the order differs from a serial sum).
 #[inline]
 fn sum_f32(x: &[f32]) -> f32 {
@@ -251,8 +293,6 @@ pub struct EnergyDetector {
     row_head: usize,
     /// Per-bin sum of `rows` over time.
     time_sum: Vec<f32>,
-    /// Current frame's ratios.
-    ratio_now: Vec<f32>,
     /// Time sums gathered into `POSITION_STEP_BINS`-bin chunks.
     chunk_sum: Vec<f32>,
     /// Box sums per evaluated position (position j starts at bin j·POSITION_STEP_BINS).
@@ -336,7 +376,6 @@ impl EnergyDetector {
             rows: vec![0.0; n * box_frames],
             row_head: 0,
             time_sum: vec![0.0; n],
-            ratio_now: vec![0.0; n],
             chunk_sum: vec![0.0; chunks],
             box_sum: vec![0.0; chunks - box_chunks + 1],
             box_bins,
@@ -405,8 +444,7 @@ impl EnergyDetector {
                 }
                 continue;
             }
-            self.update_floor(frame);
-            self.detect_step(frame, out);
+            self.detect_step(frame, true, out);
         }
     }
 
@@ -470,40 +508,40 @@ impl EnergyDetector {
             *f = f.min(4.0 * level).max(self.floor_min);
         }
         for t in 0..frames {
-            self.detect_step(&warmup[t * n..(t + 1) * n], out);
+            self.detect_step(&warmup[t * n..(t + 1) * n], false, out);
         }
         self.warmup = warmup;
         self.warmup.clear();
     }
 
-    fn detect_step(&mut self, power: &[f32], out: &mut Vec<Candidate>) {
+    /// One frame: (when `update_floor`) the noise-floor update, then the excess `P − N`, the
+    /// capped ratio and the per-bin time sums, all in one pass over the bins (each bin's floor
+    /// is updated before it is used, exactly as a separate update pass before would).
+    fn detect_step(&mut self, power: &[f32], update_floor: bool, out: &mut Vec<Candidate>) {
         let frame_index = self.frames_seen;
         self.frames_seen += 1;
         self.frames_since_resync += 1;
         let n = self.cfg.fft_len;
+        let alpha = 1.0 / self.cfg.floor_frames as f32;
+        if update_floor {
+            self.track_floor_min(power);
+        }
+        let min = self.floor_min;
         let slot = (frame_index % self.excess_frames as u64) as usize;
-        for ((e, &p), &f) in self.excess[slot * n..(slot + 1) * n]
-            .iter_mut()
-            .zip(power)
-            .zip(&self.floor)
-        {
-            *e = p - f;
-        }
-        // r = min(P/N, cap) − mean per bin …
-        for ((r, &p), &f) in self.ratio_now.iter_mut().zip(power).zip(&self.floor) {
-            *r = (p / f).min(RATIO_CAP) - CAPPED_NOISE_MEAN;
-        }
-        // … summed over the last `box_frames` frames per bin (the slot being overwritten holds
-        // the frame leaving the box, or zeros while the box fills) …
+        let excess = &mut self.excess[slot * n..(slot + 1) * n];
+        // The row being overwritten holds the frame leaving the box (zeros while it fills).
         let row = &mut self.rows[self.row_head * n..(self.row_head + 1) * n];
-        for ((t, old), &r) in self
-            .time_sum
-            .iter_mut()
-            .zip(row.iter_mut())
-            .zip(&self.ratio_now)
-        {
-            *t += r - *old;
-            *old = r;
+        let bins = FrameBins {
+            power,
+            floor: &mut self.floor,
+            excess,
+            row,
+            time_sum: &mut self.time_sum,
+        };
+        if update_floor {
+            frame_pass::<true>(bins, alpha, min);
+        } else {
+            frame_pass::<false>(bins, alpha, min);
         }
         self.row_head = (self.row_head + 1) % self.box_frames;
         if self.frames_seen.is_multiple_of(TIME_SUM_REFRESH_FRAMES) {
@@ -523,11 +561,13 @@ impl EnergyDetector {
         let w = self.box_chunks;
         let mut acc: f32 = self.chunk_sum[..w].iter().sum();
         self.box_sum[0] = acc;
+        let mut max = acc;
         for j in 1..self.box_sum.len() {
             acc += self.chunk_sum[j + w - 1] - self.chunk_sum[j - 1];
             self.box_sum[j] = acc;
+            max = max.max(acc);
         }
-        self.track_events(frame_index, out);
+        self.track_events(frame_index, max, out);
     }
 
     /// Exact per-bin time sums from the stored rows (the running sums drift in f32).
@@ -538,17 +578,6 @@ impl EnergyDetector {
             for (t, &r) in self.time_sum.iter_mut().zip(row) {
                 *t += r;
             }
-        }
-    }
-
-    fn update_floor(&mut self, power: &[f32]) {
-        let alpha = 1.0 / self.cfg.floor_frames as f32;
-        self.track_floor_min(power);
-        let min = self.floor_min;
-        for (f, &p) in self.floor.iter_mut().zip(power) {
-            // Clamped update (a burst raises the floor little), rescaled to stay unbiased on noise.
-            let target = p.min(3.0 * *f) * (1.0 / CLAMPED_FLOOR_MEAN);
-            *f = (*f + alpha * (target - *f)).max(min);
         }
     }
 
@@ -563,14 +592,16 @@ impl EnergyDetector {
             .max(f32::MIN_POSITIVE);
     }
 
-    fn track_events(&mut self, frame_index: u64, out: &mut Vec<Candidate>) {
+    /// `max` is the largest box sum of this frame: below the threshold, no position needs
+    /// looking at (only open events may close).
+    fn track_events(&mut self, frame_index: u64, max: f32, out: &mut Vec<Candidate>) {
         let thr = self.cfg.threshold_sigma * self.sigma;
         let half_box = self.box_bins / 2;
         // Local maxima above threshold, at least half a box apart: two bursts on neighbouring
         // channels at the same time make one contiguous run with two peaks.
         let h = (self.box_chunks / 2).max(1);
         let npos = self.box_sum.len();
-        let mut j = 0;
+        let mut j = if max > thr { 0 } else { npos };
         while j < npos {
             let v = self.box_sum[j];
             if v <= thr {
