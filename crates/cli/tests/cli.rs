@@ -301,8 +301,17 @@ fn output_and_geojson_files() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty(), "frames go to --output");
     assert_eq!(std::fs::read_to_string(&lines).unwrap().lines().count(), 6);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&geo).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&geo).unwrap();
+    // RFC 7946 as read by an independent implementation (georust's `geojson`), then the
+    // project's stricter structural check (coordinate ranges, no `crs`).
+    let parsed = geojson::GeoJson::from_json_value(serde_json::from_str(&text).unwrap())
+        .expect("the GeoJSON parses with the geojson crate");
+    let geojson::GeoJson::FeatureCollection(fc) = parsed else {
+        panic!("the GeoJSON is not a FeatureCollection");
+    };
+    assert!(fc.features.iter().all(|f| f.geometry.is_some()));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len(), fc.features.len());
     droneid_tracks::validate_geojson(&v).unwrap();
     let paths = v["features"]
         .as_array()
