@@ -35,6 +35,12 @@ pub struct SpectralExcisor {
     spectra: Vec<Complex32>,
     /// Cells above the threshold (frames × bins given).
     flags: Vec<bool>,
+    /// Cell power over its frame's median (frames × bins given).
+    ratios: Vec<f32>,
+    /// Cut cells (frames × bins given).
+    cut_cells: Vec<bool>,
+    /// Threshold of the majority test over `min_run` consecutive frames (∞: not used).
+    majority_threshold: f32,
     max_len: usize,
 }
 
@@ -81,8 +87,23 @@ impl SpectralExcisor {
             power: Vec::with_capacity(fft_len),
             spectra: vec![Complex32::default(); max_frames * fft_len],
             flags: vec![false; max_frames * fft_len],
+            ratios: vec![0.0; max_frames * fft_len],
+            cut_cells: vec![false; max_frames * fft_len],
+            majority_threshold: f32::INFINITY,
             max_len,
         }
+    }
+
+    /// Also cuts every cell of a window of `min_run` consecutive frames (of one bin) in which
+    /// more than half of the frames exceed `majority_threshold` × their frame's median:
+    /// noise-like interferers (the edge of a Wi-Fi burst, a GFSK hop) fluctuate from frame to
+    /// frame like noise, so the per-frame test rarely holds for `min_run` frames in a row, while
+    /// most of their frames stand clear of a flat burst's level. The chirp-like ZC pilots of a
+    /// strong burst light a bin for two or three frames only, fewer than half. Off (∞) by
+    /// default.
+    pub fn with_majority_threshold(mut self, majority_threshold: f32) -> Self {
+        self.majority_threshold = majority_threshold;
+        self
     }
 
     /// Frame length (FFT bins).
@@ -132,15 +153,26 @@ impl SpectralExcisor {
             let (_, med, _) = self
                 .power
                 .select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-            let limit = *med * threshold;
+            let med = *med;
+            let limit = med * threshold;
             let flags = &mut self.flags[f * nb..(f + 1) * nb];
-            for (flag, &k) in flags.iter_mut().zip(bins) {
-                *flag = limit.is_finite() && limit > 0.0 && spec[k].norm_sqr() > limit;
+            let ratios = &mut self.ratios[f * nb..(f + 1) * nb];
+            for ((flag, r), &k) in flags.iter_mut().zip(ratios.iter_mut()).zip(bins) {
+                let p = spec[k].norm_sqr();
+                *flag = limit.is_finite() && limit > 0.0 && p > limit;
+                *r = if med.is_finite() && med > 0.0 {
+                    p / med
+                } else {
+                    0.0
+                };
             }
         }
-        // 2. Cut the runs of at least `min_run` frames, bin by bin.
-        let mut cut = 0;
-        for (j, &k) in bins.iter().enumerate() {
+        // 2. Mark the runs of at least `min_run` frames above the threshold, and (with a
+        //    majority threshold) every window of `min_run` frames mostly above that.
+        let run = min_run.max(1);
+        let cut_cells = &mut self.cut_cells[..frames * nb];
+        cut_cells.fill(false);
+        for j in 0..nb {
             let mut f = 0;
             while f < frames {
                 if !self.flags[f * nb + j] {
@@ -151,18 +183,44 @@ impl SpectralExcisor {
                 while f < frames && self.flags[f * nb + j] {
                     f += 1;
                 }
-                if f - run_start >= min_run.max(1) {
+                if f - run_start >= run {
                     for g in run_start..f {
-                        self.spectra[g * n + k] = Complex32::default();
+                        cut_cells[g * nb + j] = true;
                     }
-                    cut += f - run_start;
+                }
+            }
+            if self.majority_threshold.is_finite() && frames >= run {
+                // Sliding count of frames above the majority threshold.
+                let t = self.majority_threshold;
+                let above = |g: usize| (self.ratios[g * nb + j] > t) as usize;
+                let need = run / 2 + 1;
+                let mut count: usize = (0..run).map(above).sum();
+                for f0 in 0..=frames - run {
+                    if f0 > 0 {
+                        count = count + above(f0 + run - 1) - above(f0 - 1);
+                    }
+                    if count >= need {
+                        for g in f0..f0 + run {
+                            cut_cells[g * nb + j] = true;
+                        }
+                    }
+                }
+            }
+        }
+        // 3. Cut them.
+        let mut cut = 0;
+        for f in 0..frames {
+            for (j, &k) in bins.iter().enumerate() {
+                if cut_cells[f * nb + j] {
+                    self.spectra[f * n + k] = Complex32::default();
+                    cut += 1;
                 }
             }
         }
         if cut == 0 {
             return 0; // nothing changed: the input stands as it is
         }
-        // 3. Back to the time domain (overlap-add).
+        // 4. Back to the time domain (overlap-add).
         self.out[..used].fill(Complex32::default());
         let scale = 1.0 / n as f32;
         for f in 0..frames {

@@ -75,6 +75,11 @@ const EXCISION_THRESHOLD: f32 = 12.0;
 /// Bluetooth hop persists, while the chirp-like ZC pilots of a strong burst sweep a bin in two
 /// or three hops and are kept.
 const EXCISION_MIN_RUN: usize = 8;
+/// … or when most (5) of those frames exceed this multiple of their median: noise-like
+/// interferers (a Wi-Fi edge, a GFSK hop) fluctuate below the per-frame threshold, but most of
+/// their frames stand above this. Burst plus noise is exponential with mean 1/ln 2 ≈ 1.44
+/// medians: a frame above 4 has chance 0.06, 5 of 8 about 5e−5.
+const EXCISION_MAJORITY_THRESHOLD: f32 = 4.0;
 /// Half-width of the band excised around the candidate's centre, Hz: the burst's 4.5 MHz plus
 /// the band-centre search range, so that an interferer at the edge cannot pull the centre.
 const EXCISION_HALF_BAND_HZ: f64 = 5.25e6;
@@ -221,7 +226,8 @@ impl BurstReceiver {
             zeros: vec![Complex32::new(0.0, 0.0); CORR_FFT_LEN],
             peaks: Vec::with_capacity(MAX_BURSTS_PER_CANDIDATE),
             correlator,
-            excisor: SpectralExcisor::new(EXCISION_FFT_LEN, SEGMENT_LEN_BASE),
+            excisor: SpectralExcisor::new(EXCISION_FFT_LEN, SEGMENT_LEN_BASE)
+                .with_majority_threshold(EXCISION_MAJORITY_THRESHOLD),
             excise_bins: Vec::with_capacity(EXCISION_FFT_LEN),
             demod,
             demod_out: Box::default(),

@@ -362,6 +362,9 @@ impl EnergyDetector {
         let box_frames = ((cfg.box_duration_s / frame_s).floor() as usize).max(1);
         let positions = n - box_bins + 1;
         let chunks = n / POSITION_STEP_BINS;
+        // An event lasts about burst + box frames past its best frame; long events (a burst
+        // inside a Wi-Fi frame) need their whole span for the per-window occupied band.
+        let excess_frames = (3 * box_frames + 16).max((EXCESS_HELD_S / frame_s).ceil() as usize);
         Ok(Self {
             cfg: cfg.clone(),
             analyzer: SpectrumAnalyzer::new(n),
@@ -385,9 +388,8 @@ impl EnergyDetector {
             sigma: ((box_bins * box_frames) as f32 * CAPPED_NOISE_VAR).sqrt(),
             events: Vec::with_capacity(64),
             frames_to_close: 3,
-            // An event lasts about burst + box frames past its best frame: hold three boxes.
-            excess: vec![0.0; (3 * box_frames + 16) * n],
-            excess_frames: 3 * box_frames + 16,
+            excess: vec![0.0; excess_frames * n],
+            excess_frames,
             excess_sum: vec![0.0; n],
             occupancy: vec![0.0; n],
             event_excess: vec![0.0; n],
@@ -699,80 +701,101 @@ impl EnergyDetector {
     }
 
     /// Turns a finished event into candidates: normally one, at the best box position. An
-    /// event longer than one burst (back-to-back bursts whose boxes ran together) gets one
-    /// candidate every [`LONG_EVENT_STEP_S`] from its start, so that the burst receiver's
-    /// segments cover all of it; an event whose occupied band is much wider than one burst
-    /// (bursts on channels a few MHz apart at the same time, or a burst beside a Wi-Fi edge) also
-    /// gets one candidate at each edge.
+    /// event longer than one burst (back-to-back bursts whose boxes ran together, or a burst
+    /// inside a long Wi-Fi frame) gets one candidate every [`LONG_EVENT_STEP_S`] from its start,
+    /// so that the burst receiver's segments cover all of it. An event whose occupied band is
+    /// much wider than one burst (bursts on channels a few MHz apart at the same time, or a
+    /// burst beside a Wi-Fi edge) also gets one candidate at each edge of that band; for a long
+    /// event the band is measured per time window, so a burst that fills only part of the
+    /// event's time still shows its edge.
     fn emit(&mut self, e: &Event, out: &mut Vec<Candidate>) {
-        let n = self.cfg.fft_len;
-        let bin_hz = self.cfg.sample_rate_hz / n as f64;
         let pos = self.refine_position(e);
-        let centre_of =
-            |p: f64, box_bins: usize| (p + (box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64) * bin_hz;
+        let best_freq = self.centre_of(pos);
         // Box sum per cell ≈ in-band SNR (linear) below the cap.
         let gamma = e.best_score * self.sigma / (self.box_bins * self.box_frames) as f32;
         let snr_db_rough = 10.0 * gamma.max(1e-6).log10();
-        // The best box position, plus one at each edge of an occupied band much wider than a
-        // burst (kept in addition: a strong burst's spectral leakage can look wide too).
-        let mut freqs = [centre_of(pos as f64, self.box_bins), f64::NAN, f64::NAN];
-        self.event_profile(e);
-        if let Some((lo, hi)) = self.occupied_run(pos) {
-            if hi - lo > self.box_bins + self.box_bins / 4 {
-                let half = self.box_bins / 2;
-                if pos >= lo + half {
-                    freqs[1] = centre_of(lo as f64, self.box_bins);
-                }
-                if pos + half + self.box_bins <= hi {
-                    freqs[2] = centre_of((hi - self.box_bins) as f64, self.box_bins);
-                }
-            }
-        }
+        let first_frame = (e.first_frame + 1).saturating_sub(self.box_frames as u64);
         let best_start = self.frame_sample(e.best_frame as i64 + 1 - self.box_frames as i64);
-        let region_start = self.frame_sample(e.first_frame as i64 + 1 - self.box_frames as i64);
+        let region_start = self.frame_sample(first_frame as i64);
         let region_end = self.frame_sample(e.last_frame as i64 + 1);
         let step = (LONG_EVENT_STEP_S * self.cfg.sample_rate_hz) as i64;
         let burst = (BURST_9_S * self.cfg.sample_rate_hz) as i64;
-        for f in freqs.into_iter().filter(|f| f.is_finite()) {
-            let c = Candidate {
-                start_sample: best_start,
-                freq_offset_hz: f,
-                score_sigma: e.best_score,
-                snr_db_rough,
-            };
-            if region_end - region_start <= step + burst {
-                out.push(c);
-                continue;
+        let candidate = |start_sample: i64, freq_offset_hz: f64| Candidate {
+            start_sample,
+            freq_offset_hz,
+            score_sigma: e.best_score,
+            snr_db_rough,
+        };
+        if region_end - region_start <= step + burst {
+            // The best box position, plus one at each edge of an occupied band much wider than
+            // a burst (kept in addition: a strong burst's spectral leakage can look wide too).
+            let edges = self.edge_freqs(first_frame, e.last_frame, pos, OCCUPIED_RATIO);
+            for f in std::iter::once(best_freq).chain(edges.into_iter().flatten()) {
+                out.push(candidate(best_start, f));
             }
-            let mut start = region_start;
-            while start < region_end {
-                out.push(Candidate {
-                    start_sample: start,
-                    ..c
-                });
-                start += step;
+            return;
+        }
+        let n = self.cfg.fft_len as i64;
+        let mut start = region_start;
+        while start < region_end {
+            let from = self.base_frame as i64 + (start - self.base_sample) / n;
+            let to = (from + (step + burst) / n).min(e.last_frame as i64);
+            let edges = self.edge_freqs(
+                from.max(0) as u64,
+                to.max(0) as u64,
+                pos,
+                WINDOW_OCCUPIED_RATIO,
+            );
+            for f in std::iter::once(best_freq).chain(edges.into_iter().flatten()) {
+                out.push(candidate(start, f));
             }
+            start += step;
         }
     }
 
-    /// The run of bins around box position `pos` whose mean capped ratio (as computed by
-    /// `refine_position`, smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least
-    /// [`OCCUPIED_RATIO`] and whose excess power is within 30 dB of the strongest: `(first bin, one past the last)`. Capped ratios make a strong
-    /// neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside it count alike.
-    /// Fills `occupancy` and `event_excess` with per-bin means over every held frame of the
-    /// event (from its first box to its last frame).
-    fn event_profile(&mut self, e: &Event) {
+    /// Centre frequency (Hz from the capture centre) of a box starting at bin `pos`.
+    fn centre_of(&self, pos: usize) -> f64 {
+        let n = self.cfg.fft_len;
+        let bin_hz = self.cfg.sample_rate_hz / n as f64;
+        (pos as f64 + (self.box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64) * bin_hz
+    }
+
+    /// Box centres at the two edges of the occupied band around box position `pos` over frames
+    /// `first..=last` (held ones only), when that band is much wider than a burst (> 1.25
+    /// boxes) and the edge box is at least half a box from `pos`.
+    fn edge_freqs(&mut self, first: u64, last: u64, pos: usize, ratio: f32) -> [Option<f64>; 2] {
+        let mut edges = [None, None];
+        if !self.event_profile(first, last) {
+            return edges;
+        }
+        if let Some((lo, hi)) = self.occupied_run(pos, ratio) {
+            if hi - lo > self.box_bins + self.box_bins / 4 {
+                let half = self.box_bins / 2;
+                if pos >= lo + half {
+                    edges[0] = Some(self.centre_of(lo));
+                }
+                if pos + half + self.box_bins <= hi {
+                    edges[1] = Some(self.centre_of(hi - self.box_bins));
+                }
+            }
+        }
+        edges
+    }
+
+    /// Fills `occupancy` (mean capped ratio `min(P/N, cap) − E` per bin) and `event_excess`
+    /// (mean excess power `P − N` per bin) over the held frames among `first..=last`; false
+    /// when none of them is held.
+    fn event_profile(&mut self, first: u64, last: u64) -> bool {
         let n = self.cfg.fft_len;
         self.occupancy.fill(0.0);
         self.event_excess.fill(0.0);
-        let first = (e.first_frame + 1).saturating_sub(self.box_frames as u64);
         let oldest_held = self.frames_seen.saturating_sub(self.excess_frames as u64);
         let (from, to) = (
             first.max(oldest_held),
-            e.last_frame.min(self.frames_seen.saturating_sub(1)),
+            last.min(self.frames_seen.saturating_sub(1)),
         );
-        if from > to {
-            return;
+        if from > to || self.frames_seen == 0 {
+            return false;
         }
         for t in from..=to {
             let slot = (t % self.excess_frames as u64) as usize;
@@ -793,9 +816,15 @@ impl EnergyDetector {
             *o /= frames;
             *x /= frames;
         }
+        true
     }
 
-    fn occupied_run(&self, pos: usize) -> Option<(usize, usize)> {
+    /// The run of bins around box position `pos` whose mean capped ratio (from
+    /// [`Self::event_profile`], smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least `ratio` and
+    /// whose excess power is within 30 dB of the strongest: `(first bin, one past the last)`.
+    /// Capped ratios make a strong neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside
+    /// it count alike.
+    fn occupied_run(&self, pos: usize, ratio: f32) -> Option<(usize, usize)> {
         let n = self.cfg.fft_len;
         let w = OCCUPIED_SMOOTH_BINS.min(n);
         let smooth = |v: &[f32], k: usize| -> f32 {
@@ -809,8 +838,7 @@ impl EnergyDetector {
             .fold(0.0f32, f32::max);
         let min_excess = OCCUPIED_MIN_EXCESS_REL * peak_excess;
         let occupied = |k: usize| {
-            smooth(&self.occupancy, k) >= OCCUPIED_RATIO
-                && smooth(&self.event_excess, k) >= min_excess
+            smooth(&self.occupancy, k) >= ratio && smooth(&self.event_excess, k) >= min_excess
         };
         let (lo, hi) = (pos, (pos + self.box_bins).min(n));
         let mid = (lo..hi)
@@ -830,6 +858,9 @@ impl EnergyDetector {
     }
 }
 
+/// Span of recent excess spectra held for the occupied band of a finished event, seconds (a
+/// Wi-Fi frame lasts up to about 5.5 ms).
+const EXCESS_HELD_S: f64 = 6e-3;
 /// Spacing of the candidates of an event longer than one burst, seconds: the burst
 /// receiver searches about ±0.75 ms around each, so consecutive segments overlap.
 pub const LONG_EVENT_STEP_S: f64 = 1.2e-3;
@@ -840,6 +871,9 @@ const OCCUPIED_SMOOTH_BINS: usize = 8;
 /// An event's occupied band: bins whose mean capped ratio is at least this (a burst at
 /// −3 dB in-band scores ≈ 0.5, noise 0 ± 0.05 after smoothing).
 const OCCUPIED_RATIO: f32 = 0.3;
+/// The same over one [`LONG_EVENT_STEP_S`] + burst window of a long event, where a burst fills
+/// about a third of the window's time (noise: 0 ± 0.03 after smoothing over ~100 frames).
+const WINDOW_OCCUPIED_RATIO: f32 = 0.15;
 /// … and whose excess power is at least this fraction of the event's strongest (−30 dB): on a
 /// (nearly) noise-free capture a burst's spectral leakage saturates the capped ratios far
 /// beyond its band, but stays tens of dB below it.
