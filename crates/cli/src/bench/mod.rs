@@ -45,7 +45,7 @@ Each capture is decoded by a fresh receiver; a burst counts as decoded when exac
 comes out, its 176-byte block equals the transmitted one and its start is within 3 µs of the truth. \
 CRC-valid frames that do not match are counted as false frames. SNR is in-band: burst power over the noise \
 power in 9.015 MHz.",
-    after_help = "Examples:\n  droneid bench --sensitivity\n  droneid bench --sensitivity --profile all --output docs/sensitivity.md\n  droneid bench --sensitivity --snr-min -4 --snr-max 0 --bursts-per-point 50 --symbols 8\n  droneid bench --sample-rate 61.44M --seconds 2 --drones 2\n  droneid bench --sample-rate 122.88M --seconds 1 --snr-db 5"
+    after_help = "Examples:\n  droneid bench --sensitivity\n  droneid bench --sensitivity --profile all --output docs/sensitivity.md\n  droneid bench --sensitivity --snr-min -4 --snr-max 0 --bursts-per-point 50 --symbols 8\n  droneid bench --sample-rate 61.44M --seconds 2 --drones 2\n  droneid bench --sample-rate 122.88M --seconds 1 --snr-db 5\n  droneid bench --sample-rate 61.44M --paced --seconds 10 --runs 1\n  taskset -c 0 droneid bench --sample-rate 122.88M --threads 1"
 )]
 pub struct BenchArgs {
     /// Run the sensitivity sweep instead of the throughput measurement.
@@ -138,6 +138,17 @@ pub struct BenchArgs {
     /// Throughput: time the single-threaded engine instead of the threaded pipeline.
     #[arg(long)]
     pub single_thread: bool,
+    /// Throughput: threads of the burst-decoding pool (the three stage threads run besides).
+    /// To measure on N cores, run under `taskset -c 0-(N-1)` (scripts/bench-scaling.sh does).
+    /// [default: one per core this process may use, at most 8]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub threads: Option<u32>,
+    /// Throughput: deliver the capture at its real-time rate (reads of 16384 samples, as the
+    /// replay device's packets; a live source, so blocks the pipeline cannot take are dropped
+    /// and counted) and report each frame's latency: from the delivery of the sample that ends
+    /// its burst to its JSON line written (p50/p99/max over all runs).
+    #[arg(long)]
+    pub paced: bool,
 }
 
 /// Runs `droneid bench`.

@@ -230,6 +230,8 @@ mod tests {
             snr_db: 10.0,
             runs: 1,
             single_thread: false,
+            threads: None,
+            paced: false,
         };
         let p = snr_points(&args).unwrap();
         assert_eq!(p.len(), 17 + 3);

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use droneid_core::{BurstFormat, Complex32};
-use droneid_engine::{EngineConfig, MemorySource, RunControl};
+use droneid_engine::{
+    BlockSource, EngineConfig, FrameTiming, LatencyHistogram, MemorySource, RunControl, RunSink,
+    RunSummary, SourceDescription, SourceError, SourceRead,
+};
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_synth::{try_render_to_vec, BurstSpec, CaptureSpec, Scenario};
 
@@ -72,6 +75,25 @@ pub(super) fn run(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
         gen_start.elapsed().as_secs_f64()
     );
     let real_s = samples.len() as f64 / fs;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut cfg = EngineConfig::new(ReceiverConfig::new(fs));
+    if let Some(t) = args.threads {
+        cfg.decode_threads = t as usize;
+    }
+    if !args.single_thread {
+        eprintln!(
+            "droneid bench: {} core(s) available to this process, {} decode thread(s) + 3 stage threads{}",
+            cores,
+            cfg.decode_threads,
+            if args.paced {
+                ", paced at real time (16384-sample reads)"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut latency = LatencyHistogram::new();
+    let mut lost = 0u64;
     let mut best: Option<(Duration, usize)> = None;
     for run in 1..=args.runs {
         let t0 = Instant::now();
@@ -80,7 +102,9 @@ pub(super) fn run(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
                 .map_err(CliError::usage)?
                 .0
         } else {
-            decode_pipeline(&samples, fs)?
+            let (frames, summary) = decode_pipeline(&samples, fs, &cfg, args.paced, &mut latency)?;
+            lost += summary.samples_lost;
+            frames
         };
         let dt = t0.elapsed();
         if run == 1 && std::env::var_os("DRONEID_BENCH_DEBUG").is_some() {
@@ -117,30 +141,127 @@ pub(super) fn run(args: &BenchArgs, fs: f64, format: BurstFormat) -> Result<(), 
         }
     }
     let (dt, decoded) = best.expect("at least one run");
+    if args.paced {
+        println!(
+            "paced at {:.2} MS/s, {} run(s): frame latency (burst end delivered → JSON line written) {}; samples lost {lost}",
+            fs / 1e6,
+            args.runs,
+            latency.summary()
+        );
+        return Ok(());
+    }
     println!(
-        "best of {}: {:.2} MS/s capture, {:.3e} samples/s, {:.2}× real time, bursts decoded {decoded}/{}",
+        "best of {}: {:.2} MS/s capture, {:.3e} samples/s, {:.2}× real time, bursts decoded {decoded}/{}{}",
         args.runs,
         fs / 1e6,
         samples.len() as f64 / dt.as_secs_f64(),
         real_s / dt.as_secs_f64(),
-        truth.len()
+        truth.len(),
+        if args.single_thread {
+            String::new()
+        } else {
+            format!(
+                ", {} decode thread(s) on {} core(s)",
+                cfg.decode_threads, cores
+            )
+        }
     );
     Ok(())
 }
 
-/// The whole pipeline (as `droneid decode` runs it) over an in-memory capture.
-fn decode_pipeline(samples: &Arc<Vec<Complex32>>, fs: f64) -> Result<Vec<Frame>, CliError> {
-    let mut frames = Vec::new();
+/// The whole pipeline (as `droneid decode` runs it) over an in-memory capture; `paced`: at
+/// real time, counting each frame's latency into `latency`.
+fn decode_pipeline(
+    samples: &Arc<Vec<Complex32>>,
+    fs: f64,
+    cfg: &EngineConfig,
+    paced: bool,
+    latency: &mut LatencyHistogram,
+) -> Result<(Vec<Frame>, RunSummary), CliError> {
     let source = MemorySource::new(samples.clone(), fs);
-    droneid_engine::run(
-        &EngineConfig::new(ReceiverConfig::new(fs)),
-        Box::new(source),
-        &RunControl::default(),
-        &mut |f: Frame| frames.push(f),
-        None,
-    )
-    .map_err(CliError::usage)?;
-    Ok(frames)
+    let source: Box<dyn BlockSource> = if paced {
+        Box::new(PacedSource::new(source, fs))
+    } else {
+        Box::new(source)
+    };
+    let mut sink = BenchSink {
+        frames: Vec::new(),
+        latency,
+        out: std::io::sink(),
+    };
+    let summary = droneid_engine::run(cfg, source, &RunControl::default(), &mut sink, None)
+        .map_err(CliError::usage)?;
+    Ok((sink.frames, summary))
+}
+
+/// Keeps the frames; writes each one's JSON line (to nowhere) as `decode` does, then counts
+/// its latency.
+struct BenchSink<'a> {
+    frames: Vec<Frame>,
+    latency: &'a mut LatencyHistogram,
+    out: std::io::Sink,
+}
+
+impl RunSink for BenchSink<'_> {
+    fn frame(&mut self, frame: Frame) {
+        use std::io::Write;
+        let line = serde_json::Value::Object(frame.to_json()).to_string();
+        let _ = writeln!(self.out, "{line}").and_then(|_| self.out.flush());
+        self.frames.push(frame);
+    }
+
+    fn frame_timed(&mut self, frame: Frame, timing: FrameTiming) {
+        self.frame(frame);
+        if let Some(t) = timing.burst_end_delivered {
+            self.latency.record(t.elapsed());
+        }
+    }
+}
+
+/// Samples per paced read (the replay device's packet).
+const PACED_READ: usize = 16_384;
+
+/// A [`MemorySource`] delivered no faster than real time, as a live source: sample `k` is
+/// handed over at `start + (k + 1) / fs` at the earliest.
+struct PacedSource {
+    inner: MemorySource,
+    fs: f64,
+    start: Option<Instant>,
+    delivered: u64,
+}
+
+impl PacedSource {
+    fn new(inner: MemorySource, fs: f64) -> Self {
+        Self {
+            inner,
+            fs,
+            start: None,
+            delivered: 0,
+        }
+    }
+}
+
+impl BlockSource for PacedSource {
+    fn description(&self) -> SourceDescription {
+        SourceDescription {
+            label: "capture in memory, paced at real time".into(),
+            live: true,
+            ..self.inner.description()
+        }
+    }
+
+    fn read_block(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
+        let n = buf.len().min(PACED_READ);
+        let start = *self.start.get_or_insert_with(Instant::now);
+        let r = self.inner.read_block(&mut buf[..n])?;
+        self.delivered += r.samples as u64;
+        let due = start + Duration::from_secs_f64(self.delivered as f64 / self.fs);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        Ok(r)
+    }
 }
 
 /// Delays bursts that would overlap an earlier one in both time and frequency (two drones on
