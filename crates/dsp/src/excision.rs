@@ -381,4 +381,57 @@ mod tests {
             / y.len() as f32;
         assert!(acc.norm() < 0.2, "tone amplitude left {}", acc.norm());
     }
+
+    /// A noise-like interferer 11.5 dB over the floor in 8 of 64 bins (most of its
+    /// cells under the per-frame threshold of 12 medians) is cut almost entirely with the
+    /// majority rule and hardly at all without it; plain noise bins are left alone.
+    #[test]
+    fn majority_rule_cuts_a_fluctuating_interferer_and_spares_noise() {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ 0x3A);
+        let n = 64;
+        let len = 64 * 200;
+        let mut x = noise(&mut rng, len);
+        // Interferer: noise band-limited to bins 40..48 (built in the frequency domain of one
+        // long FFT), 16x the background per bin.
+        let mut planner = FftPlanner::<f32>::new();
+        let fwd = planner.plan_fft_forward(len);
+        let inv = planner.plan_fft_inverse(len);
+        let mut y = noise(&mut rng, len);
+        fwd.process(&mut y);
+        let scale = len / n;
+        for (k, v) in y.iter_mut().enumerate() {
+            if !(40 * scale..48 * scale).contains(&k) {
+                *v = Complex32::default();
+            }
+        }
+        inv.process(&mut y);
+        // Per-bin power 14x the background's (noise power 2/3 per sample over 64 bins; the
+        // interferer's over 8 of them): a mean cell at 14 x 0.69 ≈ 10 medians, under 12.
+        let p_y = y.iter().map(|v| v.norm_sqr()).sum::<f32>() / len as f32;
+        let gain = (14.0 * (8.0 / 64.0) * (2.0 / 3.0) / p_y).sqrt();
+        for (a, b) in x.iter_mut().zip(&y) {
+            *a += b * gain;
+        }
+        let bins: Vec<usize> = (0..n).collect();
+        let mut plain = x.clone();
+        let cut_plain = SpectralExcisor::new(n, len).process(&mut plain, &bins, 12.0, 8);
+        let mut ex = SpectralExcisor::new(n, len).with_majority_threshold(4.0);
+        let cut = ex.process(&mut x, &bins, 12.0, 8);
+        // Which cells were cut: compare bin power of the output per frame.
+        let frames = (len + n) / (n / 2);
+        let interferer_cells = 8 * frames;
+        assert!(
+            cut_plain < interferer_cells / 10,
+            "without the majority rule few cells are cut ({cut_plain} of {interferer_cells})"
+        );
+        assert!(
+            cut >= interferer_cells * 8 / 10,
+            "majority rule: {cut} cells cut, want most of {interferer_cells}"
+        );
+        assert!(
+            cut <= interferer_cells + 2 * frames + (n - 10) * frames / 100,
+            "majority rule: {cut} cells cut, noise bins must stay (interferer {interferer_cells}; \
+             its two neighbours hold window leakage)"
+        );
+    }
 }
