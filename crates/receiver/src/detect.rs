@@ -687,6 +687,12 @@ impl EnergyDetector {
                 *acc += v;
             }
         }
+        // A bin with negative summed excess holds no signal: a steady spur (a HackRF DC spike)
+        // drives its floor a few per cent above its power (the floor update is rescaled for
+        // noise), and that deficit, 10 dB over the noise, would push the box off the burst.
+        for v in &mut self.excess_sum {
+            *v = v.max(0.0);
+        }
         let lo = e.best_pos.saturating_sub(self.box_bins / 2);
         let hi = (e.best_pos + self.box_bins / 2).min(self.positions - 1);
         let mut acc: f32 = self.excess_sum[lo..lo + self.box_bins].iter().sum();
