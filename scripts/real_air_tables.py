@@ -100,18 +100,21 @@ def run_point(binary, tmp, fs, flags, snr, bursts, pairs, seed):
                 used.add(i)
                 ok += 1
                 break
+    blocks = {t["block_hex"] for t in truth}
+    mistimed = sum(1 for i, f in enumerate(frames)
+                   if i not in used and f.get("block_hex") in blocks)
     for ext in (".sigmf-data", ".sigmf-meta", ".truth.jsonl"):
         try:
             os.remove(out + ext)
         except FileNotFoundError:
             pass
-    return len(truth), ok, len(frames) - len(used)
+    return len(truth), ok, len(frames) - len(used) - mistimed, mistimed
 
 
 def point90(rows):
     """Lowest SNR from which every point (at and above it) decodes >= 90 %."""
     best = None
-    for snr, total, ok, _ in sorted(rows, key=lambda r: -r[0]):
+    for snr, total, ok, *_ in sorted(rows, key=lambda r: -r[0]):
         if ok >= 0.9 * total:
             best = snr
         else:
@@ -134,7 +137,8 @@ def main():
           f"{a.bursts} bursts per point, one `droneid synth` capture per point (bursts 3 ms "
           "apart, CFO uniform in ±20 kHz per capture), decoded by `droneid decode`. Decoded = a "
           "CRC24-valid frame with exactly the burst's transport block, starting within 3 µs. "
-          "False = any other CRC24-valid frame. 90 % point = lowest SNR from which every point "
+          "False = a CRC24-valid frame whose block is no burst's; mistimed = a burst's block "
+          "reported more than 3 µs from its start. 90 % point = lowest SNR from which every point "
           "up decodes ≥ 90 %.", ""]
     summary = []
     t0 = time.time()
@@ -143,19 +147,20 @@ def main():
             rows = []
             for k, snr in enumerate(sorted(snrs, reverse=True)):
                 seed = a.seed * 1_000_003 + ci * 1009 + k
-                total, ok, false = run_point(a.binary, tmp, fs, flags, snr, a.bursts, pairs, seed)
-                rows.append((snr, total, ok, false))
-                print(f"{name:22s} {snr:+5.1f} dB  {ok:4d}/{total}  false {false}  "
+                total, ok, false, late = run_point(a.binary, tmp, fs, flags, snr, a.bursts, pairs,
+                                                   seed)
+                rows.append((snr, total, ok, false, late))
+                print(f"{name:22s} {snr:+5.1f} dB  {ok:4d}/{total}  false {false} mistimed {late}  "
                       f"[{time.time() - t0:.0f} s]", file=sys.stderr, flush=True)
             p90 = point90(rows)
             summary.append((name, p90, sum(r[3] for r in rows)))
             md += [f"### {name}", "", desc + f" ({fs/1e6:g} MS/s).", "",
-                   "| in-band SNR (dB) | decoded | rate | false frames |",
-                   "|---:|---:|---:|---:|"]
-            for snr, total, ok, false in rows:
-                md.append(f"| {snr:+g} | {ok}/{total} | {100*ok/total:.1f} % | {false} |")
+                   "| in-band SNR (dB) | decoded | rate | false frames | mistimed |",
+                   "|---:|---:|---:|---:|---:|"]
+            for snr, total, ok, false, late in rows:
+                md.append(f"| {snr:+g} | {ok}/{total} | {100*ok/total:.1f} % | {false} | {late} |")
             md += ["", f"90 % point: {'%+g dB' % p90 if p90 is not None else 'not reached'}", ""]
-    md[6:6] = ["| condition | 90 % point (dB) | false frames |", "|---|---:|---:|"] + [
+    md[5:5] = ["| condition | 90 % point (dB) | false frames |", "|---|---:|---:|"] + [
         f"| {n} | {'%+g' % p if p is not None else 'not reached'} | {f} |" for n, p, f in summary
     ] + [""]
     with open(a.output, "a") as f:
