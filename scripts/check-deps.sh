@@ -28,8 +28,6 @@ echo "check-deps: no unused dependencies"
 # Each is to be used or deleted there; an entry that is no longer unused is reported as stale.
 KNOWN=(
     "crates/live/src/scan.rs note_candidate"
-    "crates/receiver/src/detect.rs pending_len"
-    "crates/receiver/src/detect.rs latency_samples"
     "crates/synth/src/scenario.rs drone_specs"
 )
 DEF='^\s*pub\s+(?:(?:const|async|unsafe)\s+)*(?:fn|struct|enum|static|trait|type|mod|union|const)\s+([A-Za-z_]\w*)'

@@ -125,11 +125,6 @@ impl SpectrumAnalyzer {
         self.n
     }
 
-    /// Samples of a partial frame carried over to the next call.
-    pub fn pending_len(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Most power values (`frame_len` per frame) that [`analyze`](Self::analyze) can append for
     /// a block of `block_len` samples.
     pub fn max_output_len(&self, block_len: usize) -> usize {
@@ -400,16 +395,6 @@ impl EnergyDetector {
     /// Frame length in samples.
     pub fn frame_len(&self) -> usize {
         self.cfg.fft_len
-    }
-
-    /// The settings in use.
-    pub fn config(&self) -> &DetectorConfig {
-        &self.cfg
-    }
-
-    /// Samples of latency: a candidate is reported at most this many samples after its burst ends.
-    pub fn latency_samples(&self) -> u64 {
-        ((self.frames_to_close + 2) * self.cfg.fft_len as u64) + self.cfg.fft_len as u64
     }
 
     /// Feeds `block` (next samples of the stream) and appends any finished candidates to `out`.
