@@ -55,3 +55,25 @@ if ! "$REPO/target/pyenv/bin/python3" -c "import sigmf, numpy, pytest, maturin" 
     "sigmf>=1.2" "numpy>=1.20" "pytest>=7" "maturin>=1.5,<2"
 fi
 echo "setup.sh: sigmf, numpy, pytest, maturin in target/pyenv"
+
+# The `droneid` Python package (python/: PyO3 + maturin, one abi3 wheel for CPython >= 3.9) into
+# target/pyenv, so that `target/pyenv/bin/python -c "import droneid"` works after this script.
+# Built with the release profile into the workspace's target/ (unless CARGO_TARGET_DIR says
+# otherwise), where it shares the registry crates' builds with cargo's. Skipped when the
+# installed package is newer than every source and manifest it is built from; the first build
+# takes a few minutes (the droneid crates are compiled once more for the extension module).
+PY_STAMP="$REPO/target/pyenv/.droneid-package-installed"
+py_sources_changed() {
+  [ ! -f "$PY_STAMP" ] && return 0
+  [ -n "$(find "$REPO/python/src" "$REPO"/crates/*/src "$REPO/python/Cargo.toml" \
+    "$REPO/python/Cargo.lock" "$REPO/python/pyproject.toml" "$REPO"/crates/*/Cargo.toml \
+    "$REPO/Cargo.toml" -newer "$PY_STAMP" -print -quit 2>/dev/null)" ]
+}
+if py_sources_changed || ! "$REPO/target/pyenv/bin/python3" -c "import droneid" 2>/dev/null; then
+  echo "setup.sh: building the droneid Python package into target/pyenv (pip install ./python)"
+  touch "$PY_STAMP.new"  # sources edited during the build make the next run build again
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}" "$REPO/target/pyenv/bin/pip" install -q \
+    --disable-pip-version-check --no-build-isolation "$REPO/python"
+  mv "$PY_STAMP.new" "$PY_STAMP"
+fi
+echo "setup.sh: droneid Python package in target/pyenv"

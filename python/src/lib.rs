@@ -227,12 +227,20 @@ impl ArrayData<'_> {
             ArrayData::C64(d) => {
                 // The CLI's cf32 decoding without the byte round trip: same values, and a
                 // sample with a non-finite I or Q becomes 0.
-                out.copy_from_slice(&d[start..start + n]);
+                // One branch-free pass (copy and count, vectorised); the fix-up pass only runs
+                // for a block that holds a NaN or an infinity.
+                const EXP: u32 = 0x7f80_0000; // all exponent bits set: Inf or NaN
+                let bad = |c: &Complex32| {
+                    ((c.re.to_bits() & EXP == EXP) | (c.im.to_bits() & EXP == EXP)) as u64
+                };
                 let mut nonfinite = 0;
-                for o in out.iter_mut() {
-                    if !(o.re.is_finite() && o.im.is_finite()) {
+                for (o, c) in out.iter_mut().zip(&d[start..start + n]) {
+                    *o = *c;
+                    nonfinite += bad(c);
+                }
+                if nonfinite > 0 {
+                    for o in out.iter_mut().filter(|o| bad(o) == 1) {
                         *o = Complex32::new(0.0, 0.0);
-                        nonfinite += 1;
                     }
                 }
                 return nonfinite;
@@ -364,20 +372,17 @@ fn array_samples<'py>(obj: &Bound<'py, PyAny>) -> PyResult<ArraySamples<'py>> {
             ArraySamples::C128(Elements::of(arr)?)
         });
     }
-    let (name, make): (
-        &str,
-        fn(&Bound<'py, PyUntypedArray>) -> PyResult<ArraySamples<'py>>,
-    ) = if is(numpy::dtype::<i16>(py)) {
-        ("ci16", |a| Ok(ArraySamples::I16(Elements::of(a)?)))
+    let name = if is(numpy::dtype::<i16>(py)) {
+        "ci16"
     } else if is(numpy::dtype::<i8>(py)) {
-        ("ci8", |a| Ok(ArraySamples::I8(Elements::of(a)?)))
+        "ci8"
     } else if is(numpy::dtype::<u8>(py)) {
-        ("cu8", |a| Ok(ArraySamples::U8(Elements::of(a)?)))
+        "cu8"
     } else {
         let name = dtype.str().map(|s| s.to_string()).unwrap_or_default();
         return Err(value_error(format!(
-                "unsupported sample dtype {name}: use complex64, complex128, or interleaved I/Q as int16, int8 or uint8"
-            )));
+            "unsupported sample dtype {name}: use complex64, complex128, or interleaved I/Q as int16, int8 or uint8"
+        )));
     };
     let interleaved_ok = match shape.as_slice() {
         [n] => n % 2 == 0,
@@ -390,7 +395,11 @@ fn array_samples<'py>(obj: &Bound<'py, PyAny>) -> PyResult<ArraySamples<'py>> {
             shape_text(&shape)
         )));
     }
-    make(arr)
+    Ok(match name {
+        "ci16" => ArraySamples::I16(Elements::of(arr)?),
+        "ci8" => ArraySamples::I8(Elements::of(arr)?),
+        _ => ArraySamples::U8(Elements::of(arr)?),
+    })
 }
 
 /// An array served to the engine like a file: each block converted on the source thread.
