@@ -128,12 +128,16 @@ struct Captured {
     center_freq_hz: Option<f64>,
 }
 
-/// The detector-thread side of `--record-bursts`: copies candidates' samples, nothing more.
-struct RecordTap {
-    pending: Arc<Mutex<VecDeque<Captured>>>,
+/// The detector-thread side: counts each candidate for the scan's per-centre summary and, for
+/// `--record-bursts`, copies its samples; nothing more.
+struct LiveTap {
+    /// Scan mode: candidates per tuned centre.
+    scan: Option<Arc<ScanFeedback>>,
+    /// `--record-bursts`: candidates' samples until their frame is decoded.
+    pending: Option<Arc<Mutex<VecDeque<Captured>>>>,
 }
 
-impl BurstTap for RecordTap {
+impl BurstTap for LiveTap {
     fn burst(
         &mut self,
         candidate: &Candidate,
@@ -141,6 +145,12 @@ impl BurstTap for RecordTap {
         samples: &[Complex32],
         center_freq_hz: Option<f64>,
     ) {
+        if let (Some(fb), Some(f)) = (&self.scan, center_freq_hz) {
+            fb.note_candidate(f);
+        }
+        let Some(pending) = &self.pending else {
+            return;
+        };
         let c = Captured {
             candidate_start: candidate.start_sample,
             candidate_freq_hz: candidate.freq_offset_hz,
@@ -148,7 +158,7 @@ impl BurstTap for RecordTap {
             samples: samples.to_vec(),
             center_freq_hz,
         };
-        if let Ok(mut q) = self.pending.lock() {
+        if let Ok(mut q) = pending.lock() {
             if q.len() >= RECORD_PENDING_MAX {
                 q.pop_front();
             }
@@ -446,8 +456,9 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
         None => Box::new(std::io::stdout().lock()),
     };
     let pending = Arc::new(Mutex::new(VecDeque::new()));
-    let mut tap = args.record_bursts.as_ref().map(|_| RecordTap {
-        pending: pending.clone(),
+    let mut tap = (cfg.scan.is_some() || args.record_bursts.is_some()).then(|| LiveTap {
+        scan: cfg.scan.as_ref().map(|_| feedback.clone()),
+        pending: args.record_bursts.as_ref().map(|_| pending.clone()),
     });
     let mut sink = LiveSink {
         out: std::io::BufWriter::new(sink_out),
@@ -498,6 +509,7 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
         first_record_error,
         write_error,
         latency,
+        feedback,
         ..
     } = sink;
     let (sink_lines, sink_error) = sinks.finish(&tracks);
@@ -529,6 +541,18 @@ pub fn run(args: &LiveArgs) -> Result<(), CliError> {
             "  candidates {}  no sync {}  CRC24 ok {}  CRC24 failed {}  CRC16 failed {}  duplicates {}",
             st.candidates, st.no_sync, st.crc24_ok, st.crc24_failed, st.crc16_failed, st.duplicates
         );
+        if let Some(scan) = &cfg.scan {
+            let counts = feedback.candidates_per_center(&scan.centers_hz);
+            eprintln!(
+                "  scan candidates per centre: {}",
+                scan.centers_hz
+                    .iter()
+                    .zip(&counts)
+                    .map(|(f, n)| format!("{:.3} MHz {n}", f / 1e6))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         // Ring fill and per-stage load: what a soak run watches.
         crate::cmd_decode::print_pipeline_stats(&summary);
         if args.verbose {

@@ -276,6 +276,24 @@ fn scan_finds_and_locks_onto_the_channel_with_bursts() {
     assert!(err.contains("retunes 1 "), "one hop, then locked:\n{err}");
     let first = frames[0]["time_s"].as_f64().unwrap();
     assert!((0.3..0.45).contains(&first), "first frame at {first} s");
+    // The summary counts the detector's candidates per centre: every decoded burst was one on
+    // 2429.5 MHz; the noise on the other two triggers none.
+    let per_centre = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("scan candidates per centre: "))
+        .unwrap_or_else(|| panic!("no per-centre candidates in:\n{err}"));
+    let counts: Vec<(&str, u64)> = per_centre
+        .split(", ")
+        .map(|e| {
+            let (f, n) = e.rsplit_once(' ').unwrap();
+            (f, n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(counts.len(), 3, "{per_centre}");
+    assert_eq!(counts[0], ("2414.500 MHz", 0), "{per_centre}");
+    assert_eq!(counts[1].0, "2429.500 MHz", "{per_centre}");
+    assert!(counts[1].1 >= frames.len() as u64, "{per_centre}\n{err}");
+    assert_eq!(counts[2], ("2444.500 MHz", 0), "{per_centre}");
 }
 
 #[test]

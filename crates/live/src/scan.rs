@@ -2,7 +2,7 @@
 //! channel while DroneID frames keep arriving.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::LiveError;
 
@@ -66,19 +66,24 @@ impl ScanConfig {
 /// sample index, which [`SoapySource`](crate::SoapySource) keeps true across overflows and
 /// retunes). The source credits a frame to the centre frequency whose samples it came from, so a
 /// frame that the pipeline reports late, after a hop, does not lock the wrong channel.
+///
+/// Candidates (from a burst tap on the detector thread) are counted per tuned centre frequency,
+/// for the summary of a scan: which centres see bursts at all.
 #[derive(Debug)]
 pub struct ScanFeedback {
     frames: AtomicU64,
-    candidates: AtomicU64,
     last_frame_sample: AtomicI64,
+    /// (tuned centre frequency, Hz; candidates received at it), in order of first candidate.
+    /// Locked once per candidate (a few per second; not per sample).
+    candidates: Mutex<Vec<(f64, u64)>>,
 }
 
 impl Default for ScanFeedback {
     fn default() -> Self {
         Self {
             frames: AtomicU64::new(0),
-            candidates: AtomicU64::new(0),
             last_frame_sample: AtomicI64::new(-1),
+            candidates: Mutex::new(Vec::new()),
         }
     }
 }
@@ -96,10 +101,15 @@ impl ScanFeedback {
             .fetch_max(start_sample, Ordering::Release);
     }
 
-    /// The detector found a candidate (counted only; candidates alone do not lock the scan:
-    /// Wi-Fi and video links trigger the energy detector too).
-    pub fn note_candidate(&self) {
-        self.candidates.fetch_add(1, Ordering::Relaxed);
+    /// The detector found a candidate in samples received at `center_freq_hz` (the tuned
+    /// frequency that the source reported for them). Counted only: candidates alone do not lock
+    /// the scan, since Wi-Fi and video links trigger the energy detector too.
+    pub fn note_candidate(&self, center_freq_hz: f64) {
+        let mut v = self.candidates.lock().unwrap_or_else(|e| e.into_inner());
+        match v.iter_mut().find(|(f, _)| *f == center_freq_hz) {
+            Some((_, n)) => *n += 1,
+            None => v.push((center_freq_hz, 1)),
+        }
     }
 
     /// Frames reported so far.
@@ -107,9 +117,21 @@ impl ScanFeedback {
         self.frames.load(Ordering::Relaxed)
     }
 
-    /// Candidates reported so far.
-    pub fn candidates(&self) -> u64 {
-        self.candidates.load(Ordering::Relaxed)
+    /// Candidates reported so far per entry of `centers_hz`: each candidate is credited to the
+    /// nearest centre (the device may tune a few Hz off the frequency asked for).
+    pub fn candidates_per_center(&self, centers_hz: &[f64]) -> Vec<u64> {
+        let mut out = vec![0; centers_hz.len()];
+        let v = self.candidates.lock().unwrap_or_else(|e| e.into_inner());
+        for &(f, n) in v.iter() {
+            let nearest = centers_hz
+                .iter()
+                .enumerate()
+                .min_by(|a, b| (a.1 - f).abs().total_cmp(&(b.1 - f).abs()));
+            if let Some((i, _)) = nearest {
+                out[i] += n;
+            }
+        }
+        out
     }
 
     /// Start sample of the latest frame, if any.
@@ -227,5 +249,17 @@ mod tests {
         f.note_frame(50);
         assert_eq!(f.last_frame_sample(), Some(100));
         assert_eq!(f.frames(), 2);
+    }
+
+    #[test]
+    fn feedback_counts_candidates_per_centre() {
+        let f = ScanFeedback::new();
+        let centers = [2414.5e6, 2429.5e6, 2444.5e6];
+        assert_eq!(f.candidates_per_center(&centers), vec![0, 0, 0]);
+        f.note_candidate(2429.5e6);
+        f.note_candidate(2429.5e6 + 3.0); // tuned a few Hz off
+        f.note_candidate(2414.5e6);
+        assert_eq!(f.candidates_per_center(&centers), vec![1, 2, 0]);
+        assert_eq!(f.candidates_per_center(&[]), Vec::<u64>::new());
     }
 }

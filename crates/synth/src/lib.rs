@@ -54,7 +54,7 @@ pub use capture::{
     MIN_SAMPLE_RATE_HZ, NOISE_POWER,
 };
 pub use impair::{CwTone, DcOffset, HopSlot, Hopper, Impairments, Quantize, WifiBursts};
-pub use scenario::{BurstPair, DroneSpec, Scenario};
+pub use scenario::{BurstPair, Scenario};
 pub use waveform::BurstRenderer;
 
 /// Why a capture or scenario cannot be rendered.

@@ -32,9 +32,9 @@ const M_PER_DEG: f64 = 6_371_000.0 * std::f64::consts::PI / 180.0;
 /// Stream id of the scenario's random choices (the noise uses stream 0 of the capture seed).
 const SCENARIO_STREAM: u64 = 0x5CE7_A210;
 
-/// Resolved parameters of one drone of a scenario (see [`Scenario::drone_specs`]).
+/// Resolved parameters of one drone of a scenario (drawn by [`Scenario::build`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DroneSpec {
+pub(crate) struct DroneSpec {
     /// 0-based index (the `drone` field of the truth).
     pub index: u32,
     /// 16-character serial, `SYNTH000000000D1` for drone 0.
@@ -245,15 +245,6 @@ impl Scenario {
     pub fn max_random_offset(&self) -> f64 {
         let margin = (0.02 * self.sample_rate_hz).max(100e3);
         self.sample_rate_hz / 2.0 - OCCUPIED_BANDWIDTH_HZ / 2.0 - self.cfo_hz.abs() - margin
-    }
-
-    /// The resolved drones (serials, channels, first-burst times, start positions).
-    pub fn drone_specs(&self) -> Result<Vec<DroneSpec>, SynthError> {
-        self.check()?;
-        let mut rng = self.rng();
-        Ok((0..self.drones)
-            .map(|d| self.draw_drone(d, &mut rng))
-            .collect())
     }
 
     fn draw_drone(&self, d: usize, rng: &mut ChaCha8Rng) -> DroneSpec {
