@@ -54,14 +54,20 @@ fn avx2_available() -> bool {
     false
 }
 
+// Single dot products, one call each: the tests' entry points to the kernels that the loops
+// below inline (the product only runs whole loops, through `run_exact` / `run_interp`).
+
 /// `(Σ x_re[i]·h[i], Σ x_im[i]·h[i])`.
-pub type Dot2 = fn(&[f32], &[f32], &[f32]) -> (f32, f32);
+#[cfg(test)]
+type Dot2 = fn(&[f32], &[f32], &[f32]) -> (f32, f32);
 /// `(Σ x_re[i]·t[i], Σ x_im[i]·t[i])` with `t = h0 + a·(h1 − h0)`, evaluated as
 /// `d0 + a·(d1 − d0)` from the two plain dot products.
-pub type Dot2x2 = fn(&[f32], &[f32], &[f32], &[f32], f32) -> (f32, f32);
+#[cfg(test)]
+type Dot2x2 = fn(&[f32], &[f32], &[f32], &[f32], f32) -> (f32, f32);
 
 /// The [`Dot2`] for `backend` (after checking CPU support).
-pub fn dot2_fn(backend: Backend) -> Dot2 {
+#[cfg(test)]
+fn dot2_fn(backend: Backend) -> Dot2 {
     #[cfg(target_arch = "x86_64")]
     if backend != Backend::Scalar && avx2_available() {
         return avx2::dot2;
@@ -71,7 +77,8 @@ pub fn dot2_fn(backend: Backend) -> Dot2 {
 }
 
 /// The [`Dot2x2`] for `backend` (after checking CPU support).
-pub fn dot2x2_fn(backend: Backend) -> Dot2x2 {
+#[cfg(test)]
+fn dot2x2_fn(backend: Backend) -> Dot2x2 {
     #[cfg(target_arch = "x86_64")]
     if backend != Backend::Scalar && avx2_available() {
         return avx2::dot2x2;
@@ -80,10 +87,12 @@ pub fn dot2x2_fn(backend: Backend) -> Dot2x2 {
     dot2x2_scalar
 }
 
+#[cfg(test)]
 fn dot2_scalar(x_re: &[f32], x_im: &[f32], h: &[f32]) -> (f32, f32) {
     dot2_body::<false>(x_re, x_im, h)
 }
 
+#[cfg(test)]
 fn dot2x2_scalar(x_re: &[f32], x_im: &[f32], h0: &[f32], h1: &[f32], a: f32) -> (f32, f32) {
     dot2x2_body::<false>(x_re, x_im, h0, h1, a)
 }
@@ -458,11 +467,13 @@ mod avx2 {
         }
     }
 
+    #[cfg(test)]
     #[target_feature(enable = "avx2,fma")]
     fn dot2_intr(x_re: &[f32], x_im: &[f32], h: &[f32]) -> (f32, f32) {
         <Intrinsics as super::DotImpl>::dot2(x_re, x_im, h)
     }
 
+    #[cfg(test)]
     #[target_feature(enable = "avx2,fma")]
     fn dot2x2_intr(x_re: &[f32], x_im: &[f32], h0: &[f32], h1: &[f32], a: f32) -> (f32, f32) {
         <Intrinsics as super::DotImpl>::dot2x2(x_re, x_im, h0, h1, a)
@@ -511,6 +522,7 @@ mod avx2 {
     }
 
     /// Only handed out by `dot2_fn` after `avx2_available()` returned true.
+    #[cfg(test)]
     pub(super) fn dot2(x_re: &[f32], x_im: &[f32], h: &[f32]) -> (f32, f32) {
         // SAFETY: `dot2_fn` returns this function only after `is_x86_feature_detected!`
         // confirmed AVX2 and FMA on this CPU; the body is safe slice code.
@@ -518,6 +530,7 @@ mod avx2 {
     }
 
     /// Only handed out by `dot2x2_fn` after `avx2_available()` returned true.
+    #[cfg(test)]
     pub(super) fn dot2x2(x_re: &[f32], x_im: &[f32], h0: &[f32], h1: &[f32], a: f32) -> (f32, f32) {
         // SAFETY: as for `dot2`: only reachable after run-time AVX2 + FMA detection.
         unsafe { dot2x2_intr(x_re, x_im, h0, h1, a) }

@@ -15,7 +15,6 @@ use crate::{EngineConfig, EngineError, Stages};
 /// Frames are the threaded pipeline's, in the same order; they come out up to about two blocks
 /// (plus the detector's latency) after their samples were pushed, and at [`finish`](Self::finish).
 pub struct StreamDecoder {
-    cfg: EngineConfig,
     stages: Stages,
     /// The block being filled by [`push`](Self::push).
     filling: Block,
@@ -32,18 +31,12 @@ impl StreamDecoder {
         let stages = Stages::new(cfg, None, 1)?;
         let filling = stages.new_block();
         Ok(Self {
-            cfg: cfg.clone(),
             filling,
             free: Vec::with_capacity(stages.max_held + 2),
             stages,
             next_index: 0,
             finished: false,
         })
-    }
-
-    /// The configuration in use.
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
     }
 
     /// Counters so far: samples and candidates count once their block has been through

@@ -15,8 +15,7 @@
 //! ever have to return items (e.g. a rayon decoder pool), give each its own pool, or funnel
 //! returns through one sink stage.
 //!
-//! An item that is dropped instead of given back simply leaves the pool smaller (counted by
-//! [`Pool::outstanding`]); nothing leaks.
+//! An item that is dropped instead of given back simply leaves the pool smaller; nothing leaks.
 //!
 //! # Example
 //!
@@ -28,7 +27,8 @@
 //! block[0] = 1.0;
 //! // ... fill, send downstream; the last stage gives it back:
 //! returner.give(block).expect("block from this pool");
-//! assert_eq!(pool.available(), 2);
+//! // Two items built up front, one given back: the same two circulate.
+//! assert_eq!(pool.stats().pushed(), 3);
 //! ```
 #![forbid(unsafe_code)]
 
@@ -42,7 +42,6 @@ use crate::ring::{spsc, Consumer, Producer, RingStats};
 pub struct Pool<T> {
     free: Consumer<T>,
     count: usize,
-    exhausted: u64,
 }
 
 /// The giving-back side of a pool (owned by the stage that finishes with items).
@@ -65,24 +64,13 @@ impl<T> Pool<T> {
                 unreachable!("ring has exactly `count` free slots");
             }
         }
-        (
-            Self {
-                free: rx,
-                count,
-                exhausted: 0,
-            },
-            Returner { free: tx },
-        )
+        (Self { free: rx, count }, Returner { free: tx })
     }
 
     /// Takes a free item, or `None` if all are in flight (a live source counts a drop).
     #[inline]
     pub fn take(&mut self) -> Option<T> {
-        let item = self.free.pop();
-        if item.is_none() {
-            self.exhausted += 1;
-        }
-        item
+        self.free.pop()
     }
 
     /// Takes a free item, waiting (spin → yield → sleep) for one to come back. `None` if
@@ -96,19 +84,16 @@ impl<T> Pool<T> {
         self.count
     }
 
-    /// Items free right now.
-    pub fn available(&self) -> usize {
+    /// Items free right now (tests).
+    #[cfg(test)]
+    fn available(&self) -> usize {
         self.free.len()
     }
 
-    /// Items taken and not (yet) given back; items dropped elsewhere stay counted here.
-    pub fn outstanding(&self) -> usize {
+    /// Items taken and not (yet) given back; items dropped elsewhere stay counted here (tests).
+    #[cfg(test)]
+    fn outstanding(&self) -> usize {
         self.count - self.available()
-    }
-
-    /// Calls of [`Pool::take`] that found the pool empty.
-    pub fn exhausted(&self) -> u64 {
-        self.exhausted
     }
 
     /// Counters of the free ring (`popped` = items taken, `pushed` = initial fill + returns).
@@ -140,7 +125,6 @@ mod tests {
         let b = pool.take().unwrap();
         let c = pool.take().unwrap();
         assert!(pool.take().is_none());
-        assert_eq!(pool.exhausted(), 1);
         assert_eq!(pool.outstanding(), 3);
         assert_eq!(a.capacity(), 16);
         ret.give(b).unwrap();
