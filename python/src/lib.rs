@@ -20,9 +20,7 @@
 //! Python `UserWarning`s. The GIL is released while samples are decoded or synthesised.
 #![deny(unsafe_code)]
 
-use droneid_core::{
-    parse_hz, BurstFormat, Complex32, Complex64, MIN_SAMPLE_RATE_HZ, OCCUPIED_BANDWIDTH_HZ,
-};
+use droneid_core::{Complex32, Complex64, MIN_SAMPLE_RATE_HZ};
 use droneid_engine::{
     BlockSource, EngineConfig, FileSource, RunControl, RunSummary, SourceDescription, SourceError,
     SourceRead, StreamDecoder,
@@ -32,7 +30,8 @@ use droneid_io::{
 };
 use droneid_receiver::{Frame, ReceiverConfig};
 use droneid_synth::{
-    BurstPair, CwTone, DcOffset, Hopper, Impairments, Quantize, Scenario, SynthError, WifiBursts,
+    ChannelsArg, CpSchedule, HzArg, OptionError, OptionNames, RecordArg, SynthError, SynthOptions,
+    ToneArg,
 };
 use numpy::{
     PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
@@ -653,8 +652,8 @@ impl Receiver {
 }
 
 // ---------------------------------------------------------------------------------------------
-// synth: `droneid synth`'s flags as keywords (crates/cli/src/cmd_synth.rs, `plan`), checked in
-// the same order with the same messages, naming the keyword instead of the flag.
+// synth: `droneid synth`'s flags as keywords. Both go through `droneid_synth::SynthOptions`,
+// checked in the same order with the same messages, naming the keyword instead of the flag.
 
 /// A frequency or rate: a number of hertz, or text as the CLI takes it (`"61.44M"`, `"-3.5M"`).
 #[derive(FromPyObject)]
@@ -663,447 +662,39 @@ enum Hz {
     Text(String),
 }
 
-fn hz(name: &str, v: &Hz) -> PyResult<f64> {
-    match v {
-        Hz::Number(x) if x.is_finite() => Ok(*x),
-        Hz::Number(x) => Err(value_error(format!("{name}: '{x}' is not a finite number"))),
-        Hz::Text(t) => parse_hz(t).map_err(|e| value_error(format!("{name}: {e}"))),
-    }
-}
-
-/// Scenario/burst/impairment errors, naming the keyword (the CLI's `flag_error`).
-fn synth_error(e: SynthError) -> PyErr {
-    let kw = |field: &str| match field {
-        "interval_s" => "interval_ms",
-        "jitter_s" => "jitter_ms",
-        "lead_in_s" => "lead_in_ms",
-        "tail_s" => "tail_ms",
-        "duration_s" => "duration_s",
-        "drones" => "drones",
-        "bursts" => "bursts",
-        "random_offsets" => "random_offsets",
-        "freq_offset_hz" | "cfo_hz" => "freq_offset_hz/cfo_hz",
-        "snr_db" => "snr_db",
-        "sample_clock_ppm" => "ppm",
-        "multipath" => "multipath",
-        "phase_rad" => "seed",
-        "pair_delay_s" => "pair_delay_us",
-        "pair_offset_hz" => "pair_offset_hz",
-        f if f.starts_with("dc.") => "dc_db/dc_drift_hz",
-        f if f.starts_with("tone") => "tones",
-        f if f.starts_with("hopper") => "hopper_db/hopper_channels_mhz",
-        f if f.starts_with("wifi") => "wifi_*",
-        f if f.starts_with("quantize") => "clip_db",
-        _ => "arguments",
-    };
-    match e {
-        SynthError::Scenario { field, reason } => value_error(format!("{}: {reason}", kw(&field))),
-        SynthError::Burst { field, reason, .. } => value_error(format!("{}: {reason}", kw(&field))),
-        SynthError::Impairment { field, reason } => {
-            value_error(format!("{}: {reason}", kw(&field)))
+impl Hz {
+    fn arg(&self) -> HzArg {
+        match self {
+            Hz::Number(x) => HzArg::Number(*x),
+            Hz::Text(t) => HzArg::Text(t.clone()),
         }
-        SynthError::SampleRate { value } => value_error(format!(
-            "sample_rate: {value} Hz is invalid; use a finite rate in 4e6..=10e9 Hz"
-        )),
-        SynthError::CenterFreq { value } => {
-            value_error(format!("center_freq: {value} is not finite"))
-        }
-        SynthError::Record(m) => value_error(format!("record: {m}")),
-        other => value_error(other),
     }
-}
-
-/// A finite level in dB, -100..=100.
-fn db(name: &str, v: f64) -> PyResult<f64> {
-    if !(v.is_finite() && (-100.0..=100.0).contains(&v)) {
-        return Err(value_error(format!(
-            "{name}: {v} dB is outside -100..=100 dB"
-        )));
-    }
-    Ok(v)
-}
-
-/// Parses "delay_us:gain_db[:phase_deg],..." into taps normalised to unit total power.
-fn parse_multipath(text: &str) -> PyResult<Vec<(f64, Complex64)>> {
-    const HELP: &str = "expected \"delay_us:gain_db[:phase_deg],...\" with 0 <= delay_us <= 1000";
-    let mut taps = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let parts: Vec<&str> = item.split(':').map(str::trim).collect();
-        if !(2..=3).contains(&parts.len()) {
-            return Err(value_error(format!("multipath: '{item}': {HELP}")));
-        }
-        let num = |s: &str| -> PyResult<f64> {
-            s.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    value_error(format!(
-                        "multipath: '{item}': '{s}' is not a finite number; {HELP}"
-                    ))
-                })
-        };
-        let delay_us = num(parts[0])?;
-        let gain_db = num(parts[1])?;
-        let phase_deg = if parts.len() == 3 {
-            num(parts[2])?
-        } else {
-            0.0
-        };
-        if !(0.0..=1000.0).contains(&delay_us) {
-            return Err(value_error(format!(
-                "multipath: delay {delay_us} us is outside 0..=1000 us"
-            )));
-        }
-        if !(-100.0..=40.0).contains(&gain_db) {
-            return Err(value_error(format!(
-                "multipath: gain {gain_db} dB is outside -100..=40 dB"
-            )));
-        }
-        let g = Complex64::from_polar(10f64.powf(gain_db / 20.0), phase_deg.to_radians());
-        taps.push((delay_us * 1e-6, g));
-    }
-    if taps.is_empty() {
-        return Err(value_error(format!("multipath: no taps; {HELP}")));
-    }
-    let p: f64 = taps.iter().map(|(_, g)| g.norm_sqr()).sum();
-    let s = 1.0 / p.sqrt();
-    Ok(taps.into_iter().map(|(d, g)| (d, g * s)).collect())
 }
 
 /// A CW tone: `"FREQ_HZ:LEVEL_DB"` as `--tone` takes it, or a `(freq_hz, level_db)` pair.
 #[derive(FromPyObject)]
-enum ToneArg {
+enum Tone {
     Text(String),
     Pair(Hz, f64),
 }
 
-fn tone(t: &ToneArg) -> PyResult<CwTone> {
-    match t {
-        ToneArg::Pair(f, l) => Ok(CwTone::new(hz("tones", f)?, db("tones", *l)?)),
-        ToneArg::Text(text) => {
-            let Some((f, l)) = text.split_once(':') else {
-                return Err(value_error(format!(
-                    "tones: '{text}': expected FREQ_HZ:LEVEL_DB (e.g. 1.2M:20)"
-                )));
-            };
-            let f = parse_hz(f.trim()).map_err(|e| value_error(format!("tones: {e}")))?;
-            let l = l.trim().parse::<f64>().map_err(|_| {
-                value_error(format!("tones: '{text}': level '{l}' is not a number"))
-            })?;
-            Ok(CwTone::new(f, db("tones", l)?))
-        }
-    }
-}
-
 /// Hopper channels: MHz from the capture centre, a list or `"-1,0,1"`.
 #[derive(FromPyObject)]
-enum ChannelsArg {
+enum Channels {
     Text(String),
     List(Vec<f64>),
 }
 
-/// Record contents: JSON text, or a dict / list of dicts (a RecordSpec object or array).
-fn record_specs(
-    py: Python<'_>,
-    record: &Bound<'_, PyAny>,
-) -> PyResult<Vec<droneid_payload::RecordSpec>> {
-    let text = match record.extract::<String>() {
-        Ok(t) => t,
+/// Record contents as JSON text: the text itself, or a dict / list of dicts (a RecordSpec
+/// object or array) as JSON.
+fn record_json(py: Python<'_>, record: &Bound<'_, PyAny>) -> PyResult<String> {
+    match record.extract::<String>() {
+        Ok(t) => Ok(t),
         Err(_) => py
             .import("json")?
             .call_method1("dumps", (record,))?
-            .extract::<String>()?,
-    };
-    droneid_payload::parse_record_specs(&text).map_err(|e| value_error(format!("record: {e}")))
-}
-
-/// Every keyword of `synth`, as `droneid synth`'s flags.
-struct SynthArgs<'a> {
-    sample_rate: &'a Hz,
-    bursts: Option<u64>,
-    symbols: u32,
-    cp_schedule: &'a str,
-    snr_db: Option<f64>,
-    cfo_hz: Option<&'a Hz>,
-    freq_offset_hz: Option<&'a Hz>,
-    seed: u64,
-    drones: u32,
-    random_offsets: bool,
-    interval_ms: f64,
-    jitter_ms: Option<f64>,
-    duration_s: Option<f64>,
-    lead_in_ms: f64,
-    tail_ms: f64,
-    center_freq: Option<&'a Hz>,
-    ppm: f64,
-    multipath: Option<&'a str>,
-    identity_every: u32,
-    zero_phase: bool,
-    ci8: bool,
-    clip_db: Option<f64>,
-    dc_db: Option<f64>,
-    dc_drift_hz: Option<&'a Hz>,
-    tones: Vec<CwTone>,
-    hopper_db: Option<f64>,
-    hopper_channels_mhz: Option<&'a ChannelsArg>,
-    wifi_db: Option<f64>,
-    wifi_center_hz: Option<&'a Hz>,
-    wifi_overlap_hz: Option<&'a Hz>,
-    wifi_on_ms: Option<f64>,
-    wifi_period_ms: Option<f64>,
-    iq_swap: bool,
-    pair_delay_us: Option<f64>,
-    pair_offset_hz: Option<&'a Hz>,
-}
-
-/// The impairments of the keywords (the CLI's `impairments`).
-fn synth_impairments(a: &SynthArgs<'_>, channel_hz: Option<f64>) -> PyResult<Impairments> {
-    let requires = |given: bool, name: &str, needs: &str| -> PyResult<()> {
-        if given {
-            return Err(value_error(format!("{name}: needs {needs}")));
-        }
-        Ok(())
-    };
-    requires(
-        a.dc_drift_hz.is_some() && a.dc_db.is_none(),
-        "dc_drift_hz",
-        "dc_db",
-    )?;
-    requires(
-        a.hopper_channels_mhz.is_some() && a.hopper_db.is_none(),
-        "hopper_channels_mhz",
-        "hopper_db",
-    )?;
-    for (given, name) in [
-        (a.wifi_center_hz.is_some(), "wifi_center_hz"),
-        (a.wifi_overlap_hz.is_some(), "wifi_overlap_hz"),
-        (a.wifi_on_ms.is_some(), "wifi_on_ms"),
-    ] {
-        requires(given && a.wifi_db.is_none(), name, "wifi_db")?;
+            .extract::<String>(),
     }
-    requires(
-        a.wifi_period_ms.is_some() && a.wifi_on_ms.is_none(),
-        "wifi_period_ms",
-        "wifi_on_ms",
-    )?;
-    if a.wifi_center_hz.is_some() && a.wifi_overlap_hz.is_some() {
-        return Err(value_error(
-            "wifi_overlap_hz: cannot be combined with wifi_center_hz",
-        ));
-    }
-    let mut imp = Impairments::default();
-    if let Some(d) = a.dc_db {
-        let mut dc = DcOffset::new(db("dc_db", d)?);
-        if let Some(h) = a.dc_drift_hz {
-            dc.drift_hz = hz("dc_drift_hz", h)?;
-        }
-        imp.dc = Some(dc);
-    }
-    imp.tones = a.tones.clone();
-    if let Some(d) = a.hopper_db {
-        let mut h = Hopper::new(db("hopper_db", d)?);
-        let list: Option<Vec<f64>> = match a.hopper_channels_mhz {
-            None => None,
-            Some(ChannelsArg::List(v)) => Some(v.clone()),
-            Some(ChannelsArg::Text(t)) => Some(
-                t.split(',')
-                    .map(str::trim)
-                    .map(|item| {
-                        item.parse::<f64>().map_err(|_| {
-                            value_error(format!(
-                                "hopper_channels_mhz: '{item}' is not a frequency in MHz"
-                            ))
-                        })
-                    })
-                    .collect::<PyResult<_>>()?,
-            ),
-        };
-        for v in list.unwrap_or_default() {
-            if !(v.is_finite() && v.abs() <= 1e4) {
-                return Err(value_error(format!(
-                    "hopper_channels_mhz: '{v}' is not a frequency in MHz"
-                )));
-            }
-            h.channels_hz.push(v * 1e6);
-        }
-        imp.hopper = Some(h);
-    }
-    if let Some(d) = a.wifi_db {
-        let level = db("wifi_db", d)?;
-        let mut w = match (a.wifi_center_hz, a.wifi_overlap_hz) {
-            (Some(c), _) => WifiBursts::continuous(hz("wifi_center_hz", c)?, level),
-            (None, Some(o)) => {
-                let Some(ch) = channel_hz else {
-                    return Err(value_error(
-                        "wifi_overlap_hz: needs one channel for every burst (not random_offsets)",
-                    ));
-                };
-                WifiBursts::overlapping_channel(ch, hz("wifi_overlap_hz", o)?, level)
-            }
-            (None, None) => {
-                return Err(value_error(
-                    "wifi_db: give wifi_center_hz or wifi_overlap_hz",
-                ))
-            }
-        };
-        if let Some(on) = a.wifi_on_ms {
-            let period = a.wifi_period_ms.unwrap_or(2.0 * on);
-            if !(on.is_finite() && on > 0.0 && period.is_finite() && period > 0.0) {
-                return Err(value_error(format!(
-                    "wifi_on_ms/wifi_period_ms: {on} / {period} ms must be finite and > 0"
-                )));
-            }
-            w.on_s = on * 1e-3;
-            w.period_s = period * 1e-3;
-        }
-        imp.wifi.push(w);
-    }
-    let clip = match (a.ci8, a.clip_db) {
-        (_, Some(c)) => Some(c),
-        (true, None) => Some(30.0),
-        (false, None) => None,
-    };
-    if let Some(c) = clip {
-        if !(c.is_finite() && (-20.0..=100.0).contains(&c)) {
-            return Err(value_error(format!(
-                "clip_db: {c} dB is outside -20..=100 dB"
-            )));
-        }
-        imp.quantize = Some(Quantize::new(c));
-    }
-    imp.iq_swap = a.iq_swap;
-    Ok(imp)
-}
-
-/// Checks every keyword and builds the capture and its impairments (the CLI's `plan`).
-fn synth_plan(
-    a: &SynthArgs<'_>,
-    records: Vec<droneid_payload::RecordSpec>,
-) -> PyResult<(droneid_synth::CaptureSpec, Impairments)> {
-    let fs = hz("sample_rate", a.sample_rate)?;
-    if !(droneid_synth::MIN_SAMPLE_RATE_HZ..=10e9).contains(&fs) {
-        return Err(value_error(format!(
-            "sample_rate: {fs} Hz is outside the allowed range 4e6..=10e9 Hz"
-        )));
-    }
-    let format = match (a.symbols, a.cp_schedule) {
-        (9, "kz" | "rub") => BurstFormat::Nine,
-        (8, "kz") => BurstFormat::Eight,
-        (8, "rub") => BurstFormat::EightLongFirstCp,
-        (9 | 8, other) => {
-            return Err(value_error(format!(
-                "cp_schedule: '{other}' is not kz or rub"
-            )))
-        }
-        (n, _) => {
-            return Err(value_error(format!(
-                "symbols: {n} is not allowed; use 9 or 8"
-            )))
-        }
-    };
-    let mut sc = Scenario::new(fs);
-    sc.format = format;
-    sc.seed = a.seed;
-    if let Some(c) = a.center_freq {
-        sc.center_freq_hz = Some(hz("center_freq", c)?);
-    }
-    if a.drones == 0 || a.drones > 1000 {
-        return Err(value_error(format!(
-            "drones: {} is outside 1..=1000",
-            a.drones
-        )));
-    }
-    sc.drones = a.drones as usize;
-    if let Some(n) = a.bursts {
-        if n > 10_000_000 {
-            return Err(value_error(format!("bursts: {n} is outside 0..=10000000")));
-        }
-        sc.bursts_per_drone = Some(n as usize);
-    }
-    if let Some(d) = a.duration_s {
-        if !(d.is_finite() && d > 0.0) {
-            return Err(value_error(format!(
-                "duration_s: {d} must be a finite number of seconds > 0"
-            )));
-        }
-        sc.duration_s = Some(d);
-    }
-    let ms = |name: &str, v: f64| -> PyResult<f64> {
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(value_error(format!(
-                "{name}: {v} must be a finite number of milliseconds >= 0"
-            )));
-        }
-        Ok(v * 1e-3)
-    };
-    sc.interval_s = ms("interval_ms", a.interval_ms)?;
-    sc.jitter_s = ms("jitter_ms", a.jitter_ms.unwrap_or(0.02 * a.interval_ms))?;
-    sc.lead_in_s = ms("lead_in_ms", a.lead_in_ms)?;
-    sc.tail_s = ms("tail_ms", a.tail_ms)?;
-    if let Some(snr) = a.snr_db {
-        if !(snr.is_finite() && (-100.0..=200.0).contains(&snr)) {
-            return Err(value_error(format!(
-                "snr_db: {snr} is outside -100..=200 dB"
-            )));
-        }
-        sc.snr_db = Some(snr);
-    }
-    if let Some(c) = a.cfo_hz {
-        sc.cfo_hz = hz("cfo_hz", c)?;
-    }
-    if let Some(f) = a.freq_offset_hz {
-        if a.random_offsets {
-            return Err(value_error(
-                "freq_offset_hz: cannot be combined with random_offsets",
-            ));
-        }
-        sc.freq_offset_hz = hz("freq_offset_hz", f)?;
-    }
-    let max_offset = fs / 2.0 + OCCUPIED_BANDWIDTH_HZ;
-    if (sc.freq_offset_hz + sc.cfo_hz).abs() > max_offset {
-        return Err(value_error(format!(
-            "freq_offset_hz/cfo_hz: |offset + cfo| must be <= {max_offset:.0} Hz at {fs} S/s (Fs/2 + 9.015 MHz: the burst must lie within one burst width of the captured band)"
-        )));
-    }
-    sc.random_offsets = a.random_offsets;
-    if !(a.ppm.is_finite() && a.ppm.abs() <= 1000.0) {
-        return Err(value_error(format!(
-            "ppm: {} is outside -1000..=1000",
-            a.ppm
-        )));
-    }
-    sc.sample_clock_ppm = a.ppm;
-    if let Some(m) = a.multipath {
-        sc.multipath = parse_multipath(m)?;
-    }
-    sc.identity_every = a.identity_every as usize;
-    sc.random_phase = !a.zero_phase;
-    sc.records = records;
-    if let Some(us) = a.pair_delay_us {
-        if !(us.is_finite() && (0.0..=1e6).contains(&us)) {
-            return Err(value_error(format!(
-                "pair_delay_us: {us} is outside 0..=1000000 us"
-            )));
-        }
-        let offset_hz = match a.pair_offset_hz {
-            Some(o) => hz("pair_offset_hz", o)?,
-            None => 0.0,
-        };
-        sc.pair = Some(BurstPair {
-            delay_s: us * 1e-6,
-            offset_hz,
-        });
-    } else if a.pair_offset_hz.is_some() {
-        return Err(value_error("pair_offset_hz: needs pair_delay_us"));
-    }
-    let channel = (!sc.random_offsets).then_some(sc.freq_offset_hz);
-    let imp = synth_impairments(a, channel)?;
-    let spec = sc.build().map_err(synth_error)?;
-    if spec.total_samples == 0 {
-        return Err(value_error("duration_s: the capture would hold no samples"));
-    }
-    imp.validate(fs).map_err(synth_error)?;
-    Ok((spec, imp))
 }
 
 /// Synthesises a capture like `droneid synth` (same options as keywords, same defaults and
@@ -1148,9 +739,9 @@ fn synth<'py>(
     clip_db: Option<f64>,
     dc_db: Option<f64>,
     dc_drift_hz: Option<Hz>,
-    tones: Option<Vec<ToneArg>>,
+    tones: Option<Vec<Tone>>,
     hopper_db: Option<f64>,
-    hopper_channels_mhz: Option<ChannelsArg>,
+    hopper_channels_mhz: Option<Channels>,
     wifi_db: Option<f64>,
     wifi_center_hz: Option<Hz>,
     wifi_overlap_hz: Option<Hz>,
@@ -1165,24 +756,30 @@ fn synth<'py>(
         "ci8" => true,
         other => return Err(value_error(format!("format: '{other}' is not cf32 or ci8"))),
     };
-    let records = match record {
-        Some(r) if !r.is_none() => record_specs(py, r)?,
-        _ => Vec::new(),
+    let cp_schedule = match cp_schedule {
+        "kz" => CpSchedule::Kz,
+        "rub" => CpSchedule::Rub,
+        other => {
+            return Err(value_error(format!(
+                "cp_schedule: '{other}' is not kz or rub"
+            )))
+        }
     };
-    let tones = tones
-        .unwrap_or_default()
-        .iter()
-        .map(tone)
-        .collect::<PyResult<Vec<_>>>()?;
-    let args = SynthArgs {
-        sample_rate: &sample_rate,
+    let record = match record {
+        Some(r) if !r.is_none() => Some(RecordArg::Json(record_json(py, r)?)),
+        _ => None,
+    };
+    let hz = |v: Option<Hz>| v.as_ref().map(Hz::arg);
+    let options = SynthOptions {
+        sample_rate: sample_rate.arg(),
         bursts,
         symbols,
         cp_schedule,
         snr_db,
-        cfo_hz: cfo_hz.as_ref(),
-        freq_offset_hz: freq_offset_hz.as_ref(),
+        cfo_hz: hz(cfo_hz),
+        freq_offset_hz: hz(freq_offset_hz),
         seed,
+        record,
         drones,
         random_offsets,
         interval_ms,
@@ -1190,28 +787,38 @@ fn synth<'py>(
         duration_s,
         lead_in_ms,
         tail_ms,
-        center_freq: center_freq.as_ref(),
+        center_freq: hz(center_freq),
         ppm,
-        multipath,
+        multipath: multipath.map(str::to_string),
         identity_every,
         zero_phase,
         ci8,
         clip_db,
         dc_db,
-        dc_drift_hz: dc_drift_hz.as_ref(),
-        tones,
+        dc_drift_hz: hz(dc_drift_hz),
+        tones: tones
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| match t {
+                Tone::Text(s) => ToneArg::Text(s),
+                Tone::Pair(f, l) => ToneArg::Pair(f.arg(), l),
+            })
+            .collect(),
         hopper_db,
-        hopper_channels_mhz: hopper_channels_mhz.as_ref(),
+        hopper_channels_mhz: hopper_channels_mhz.map(|c| match c {
+            Channels::Text(s) => ChannelsArg::Text(s),
+            Channels::List(v) => ChannelsArg::List(v),
+        }),
         wifi_db,
-        wifi_center_hz: wifi_center_hz.as_ref(),
-        wifi_overlap_hz: wifi_overlap_hz.as_ref(),
+        wifi_center_hz: hz(wifi_center_hz),
+        wifi_overlap_hz: hz(wifi_overlap_hz),
         wifi_on_ms,
         wifi_period_ms,
         iq_swap,
         pair_delay_us,
-        pair_offset_hz: pair_offset_hz.as_ref(),
+        pair_offset_hz: hz(pair_offset_hz),
     };
-    let (spec, imp) = synth_plan(&args, records)?;
+    let (spec, imp) = options.plan(OptionNames::Keywords).map_err(value_error)?;
     let rendered = py.allow_threads(|| {
         let mut samples = Vec::with_capacity(spec.total_samples as usize);
         droneid_synth::render_capture_with(
@@ -1225,7 +832,8 @@ fn synth<'py>(
         )
         .map(|truth| (samples, truth))
     });
-    let (samples, truth) = rendered.map_err(synth_error)?;
+    let (samples, truth) =
+        rendered.map_err(|e| value_error(OptionError::from_synth(e, OptionNames::Keywords)))?;
     let truth = truth
         .iter()
         .map(|t| {

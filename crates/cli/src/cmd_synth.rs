@@ -3,19 +3,20 @@
 //! Contract (docs/interface.md): `droneid synth [flags] --output PATH` writes `PATH.sigmf-meta`,
 //! `PATH.sigmf-data` (cf32, or ci8 with `--format ci8`) and `PATH.truth.jsonl` (one JSON line per
 //! burst). Real-air impairments (DC, tones, hopper, Wi-Fi, 8-bit quantisation, I/Q swap, narrow
-//! rates, burst pairs) map one flag each onto `droneid_synth::Impairments` / `Scenario`. Every flag is
-//! checked before any file is created; data and truth are written under temporary names and
-//! renamed at the end, so a failed run leaves no partial output.
+//! rates, burst pairs) map one flag each onto `droneid_synth::Impairments` / `Scenario`, through
+//! `droneid_synth::SynthOptions` (shared with the Python package). Every flag is checked before
+//! any file is created; data and truth are written under temporary names and renamed at the end,
+//! so a failed run leaves no partial output.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
-use droneid_core::{parse_hz, BurstFormat, Complex32, Complex64, OCCUPIED_BANDWIDTH_HZ};
+use droneid_core::{Complex32, OCCUPIED_BANDWIDTH_HZ};
 use droneid_io::{SampleFormat, SigmfWriter};
 use droneid_synth::{
-    render_capture_with, BurstPair, CaptureSpec, CwTone, DcOffset, Hopper, Impairments, Quantize,
-    Scenario, SynthError, TruthRecord, WifiBursts,
+    render_capture_with, CaptureSpec, ChannelsArg, HzArg, Impairments, OptionNames, RecordArg,
+    SynthOptions, ToneArg, TruthRecord,
 };
 
 /// Output sample format of `droneid synth`.
@@ -218,282 +219,58 @@ pub struct SynthArgs {
     pub pair_offset_hz: Option<String>,
 }
 
-fn hz_flag(flag: &str, text: &str) -> anyhow::Result<f64> {
-    parse_hz(text).map_err(|e| anyhow!("{flag}: {e}"))
-}
-
-/// Parses "delay_us:gain_db[:phase_deg],..." into taps normalised to unit total power.
-fn parse_multipath(text: &str) -> anyhow::Result<Vec<(f64, Complex64)>> {
-    const HELP: &str = "expected \"delay_us:gain_db[:phase_deg],...\" with 0 <= delay_us <= 1000";
-    let mut taps = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let parts: Vec<&str> = item.split(':').map(str::trim).collect();
-        if !(2..=3).contains(&parts.len()) {
-            bail!("--multipath: '{item}': {HELP}");
+impl SynthArgs {
+    /// The flags as the synthesiser's options (checked by [`SynthOptions::plan`], shared with
+    /// the Python package).
+    fn options(&self) -> SynthOptions {
+        let text = |v: &Option<String>| v.clone().map(HzArg::Text);
+        SynthOptions {
+            sample_rate: HzArg::Text(self.sample_rate.clone()),
+            bursts: self.bursts,
+            symbols: self.symbols,
+            cp_schedule: match self.cp_schedule {
+                CpSchedule::Kz => droneid_synth::CpSchedule::Kz,
+                CpSchedule::Rub => droneid_synth::CpSchedule::Rub,
+            },
+            snr_db: self.snr_db,
+            cfo_hz: text(&self.cfo_hz),
+            freq_offset_hz: text(&self.freq_offset_hz),
+            seed: self.seed,
+            record: self.record.clone().map(RecordArg::File),
+            drones: self.drones,
+            random_offsets: self.random_offsets,
+            interval_ms: self.interval_ms,
+            jitter_ms: self.jitter_ms,
+            duration_s: self.duration_s,
+            lead_in_ms: self.lead_in_ms,
+            tail_ms: self.tail_ms,
+            center_freq: text(&self.center_freq),
+            ppm: self.ppm,
+            multipath: self.multipath.clone(),
+            identity_every: self.identity_every,
+            zero_phase: self.zero_phase,
+            ci8: self.format == OutFormat::Ci8,
+            clip_db: self.clip_db,
+            dc_db: self.dc_db,
+            dc_drift_hz: text(&self.dc_drift_hz),
+            tones: self.tone.iter().cloned().map(ToneArg::Text).collect(),
+            hopper_db: self.hopper_db,
+            hopper_channels_mhz: self.hopper_channels_mhz.clone().map(ChannelsArg::Text),
+            wifi_db: self.wifi_db,
+            wifi_center_hz: text(&self.wifi_center_hz),
+            wifi_overlap_hz: text(&self.wifi_overlap_hz),
+            wifi_on_ms: self.wifi_on_ms,
+            wifi_period_ms: self.wifi_period_ms,
+            iq_swap: self.iq_swap,
+            pair_delay_us: self.pair_delay_us,
+            pair_offset_hz: text(&self.pair_offset_hz),
         }
-        let num = |s: &str| -> anyhow::Result<f64> {
-            s.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    anyhow!("--multipath: '{item}': '{s}' is not a finite number; {HELP}")
-                })
-        };
-        let delay_us = num(parts[0])?;
-        let gain_db = num(parts[1])?;
-        let phase_deg = if parts.len() == 3 {
-            num(parts[2])?
-        } else {
-            0.0
-        };
-        if !(0.0..=1000.0).contains(&delay_us) {
-            bail!("--multipath: delay {delay_us} us is outside 0..=1000 us");
-        }
-        if !(-100.0..=40.0).contains(&gain_db) {
-            bail!("--multipath: gain {gain_db} dB is outside -100..=40 dB");
-        }
-        let g = Complex64::from_polar(10f64.powf(gain_db / 20.0), phase_deg.to_radians());
-        taps.push((delay_us * 1e-6, g));
-    }
-    if taps.is_empty() {
-        bail!("--multipath: no taps; {HELP}");
-    }
-    let p: f64 = taps.iter().map(|(_, g)| g.norm_sqr()).sum();
-    let s = 1.0 / p.sqrt();
-    Ok(taps.into_iter().map(|(d, g)| (d, g * s)).collect())
-}
-
-/// Turns scenario/burst errors into messages that name the command-line flag.
-fn flag_error(e: SynthError) -> anyhow::Error {
-    let flag = |field: &str| match field {
-        "interval_s" => "--interval-ms",
-        "jitter_s" => "--jitter-ms",
-        "lead_in_s" => "--lead-in-ms",
-        "tail_s" => "--tail-ms",
-        "duration_s" => "--duration-s",
-        "drones" => "--drones",
-        "bursts" => "--bursts",
-        "random_offsets" => "--random-offsets",
-        "freq_offset_hz" | "cfo_hz" => "--freq-offset-hz/--cfo-hz",
-        "snr_db" => "--snr-db",
-        "sample_clock_ppm" => "--ppm",
-        "multipath" => "--multipath",
-        "phase_rad" => "--seed",
-        "pair_delay_s" => "--pair-delay-us",
-        "pair_offset_hz" => "--pair-offset-hz",
-        f if f.starts_with("dc.") => "--dc-db/--dc-drift-hz",
-        f if f.starts_with("tone") => "--tone",
-        f if f.starts_with("hopper") => "--hopper-db/--hopper-channels-mhz",
-        f if f.starts_with("wifi") => "--wifi-*",
-        f if f.starts_with("quantize") => "--clip-db",
-        _ => "flags",
-    };
-    match e {
-        SynthError::Scenario { field, reason } => anyhow!("{}: {reason}", flag(&field)),
-        SynthError::Burst { field, reason, .. } => anyhow!("{}: {reason}", flag(&field)),
-        SynthError::Impairment { field, reason } => anyhow!("{}: {reason}", flag(&field)),
-        SynthError::SampleRate { value } => {
-            anyhow!("--sample-rate: {value} Hz is invalid; use a finite rate in 4e6..=10e9 Hz")
-        }
-        SynthError::CenterFreq { value } => anyhow!("--center-freq: {value} is not finite"),
-        SynthError::Record(m) => anyhow!("--record: {m}"),
-        other => anyhow!("{other}"),
     }
 }
 
-/// A finite level in dB, -100..=100.
-fn db_flag(flag: &str, v: f64) -> anyhow::Result<f64> {
-    if !(v.is_finite() && (-100.0..=100.0).contains(&v)) {
-        bail!("{flag}: {v} dB is outside -100..=100 dB");
-    }
-    Ok(v)
-}
-
-/// Parses "FREQ_HZ:LEVEL_DB".
-fn parse_tone(text: &str) -> anyhow::Result<CwTone> {
-    let Some((f, l)) = text.split_once(':') else {
-        bail!("--tone: '{text}': expected FREQ_HZ:LEVEL_DB (e.g. 1.2M:20)");
-    };
-    let f = hz_flag("--tone", f.trim())?;
-    let l = l
-        .trim()
-        .parse::<f64>()
-        .map_err(|_| anyhow!("--tone: '{text}': level '{l}' is not a number"))?;
-    Ok(CwTone::new(f, db_flag("--tone", l)?))
-}
-
-/// The impairments of the flags; `channel_hz` is the bursts' channel (for --wifi-overlap-hz).
-fn impairments(args: &SynthArgs, channel_hz: Option<f64>) -> anyhow::Result<Impairments> {
-    let mut imp = Impairments::default();
-    if let Some(d) = args.dc_db {
-        let mut dc = DcOffset::new(db_flag("--dc-db", d)?);
-        if let Some(h) = &args.dc_drift_hz {
-            dc.drift_hz = hz_flag("--dc-drift-hz", h)?;
-        }
-        imp.dc = Some(dc);
-    }
-    for t in &args.tone {
-        imp.tones.push(parse_tone(t)?);
-    }
-    if let Some(d) = args.hopper_db {
-        let mut h = Hopper::new(db_flag("--hopper-db", d)?);
-        if let Some(list) = &args.hopper_channels_mhz {
-            for item in list.split(',').map(str::trim) {
-                let v = item
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite() && v.abs() <= 1e4)
-                    .ok_or_else(|| {
-                        anyhow!("--hopper-channels-mhz: '{item}' is not a frequency in MHz")
-                    })?;
-                h.channels_hz.push(v * 1e6);
-            }
-        }
-        imp.hopper = Some(h);
-    }
-    if let Some(d) = args.wifi_db {
-        let level = db_flag("--wifi-db", d)?;
-        let mut w = match (&args.wifi_center_hz, &args.wifi_overlap_hz) {
-            (Some(c), _) => WifiBursts::continuous(hz_flag("--wifi-center-hz", c)?, level),
-            (None, Some(o)) => {
-                let Some(ch) = channel_hz else {
-                    bail!("--wifi-overlap-hz: needs one channel for every burst (not --random-offsets)");
-                };
-                WifiBursts::overlapping_channel(ch, hz_flag("--wifi-overlap-hz", o)?, level)
-            }
-            (None, None) => bail!("--wifi-db: give --wifi-center-hz or --wifi-overlap-hz"),
-        };
-        if let Some(on) = args.wifi_on_ms {
-            let period = args.wifi_period_ms.unwrap_or(2.0 * on);
-            if !(on.is_finite() && on > 0.0 && period.is_finite() && period > 0.0) {
-                bail!("--wifi-on-ms/--wifi-period-ms: {on} / {period} ms must be finite and > 0");
-            }
-            w.on_s = on * 1e-3;
-            w.period_s = period * 1e-3;
-        }
-        imp.wifi.push(w);
-    }
-    let clip = match (args.format, args.clip_db) {
-        (_, Some(c)) => Some(c),
-        (OutFormat::Ci8, None) => Some(30.0),
-        (OutFormat::Cf32, None) => None,
-    };
-    if let Some(c) = clip {
-        if !(c.is_finite() && (-20.0..=100.0).contains(&c)) {
-            bail!("--clip-db: {c} dB is outside -20..=100 dB");
-        }
-        imp.quantize = Some(Quantize::new(c));
-    }
-    imp.iq_swap = args.iq_swap;
-    Ok(imp)
-}
-
-/// Checks every flag and builds the capture and its impairments (no file is touched).
+/// Checks every flag and builds the capture and its impairments (no file is written).
 fn plan(args: &SynthArgs) -> anyhow::Result<(CaptureSpec, Impairments)> {
-    let fs = hz_flag("--sample-rate", &args.sample_rate)?;
-    if !(droneid_synth::MIN_SAMPLE_RATE_HZ..=10e9).contains(&fs) {
-        bail!("--sample-rate: {fs} Hz is outside the allowed range 4e6..=10e9 Hz");
-    }
-    let format = match (args.symbols, args.cp_schedule) {
-        (9, _) => BurstFormat::Nine,
-        (8, CpSchedule::Kz) => BurstFormat::Eight,
-        (8, CpSchedule::Rub) => BurstFormat::EightLongFirstCp,
-        (n, _) => bail!("--symbols: {n} is not allowed; use 9 or 8"),
-    };
-    let mut sc = Scenario::new(fs);
-    sc.format = format;
-    sc.seed = args.seed;
-    if let Some(c) = &args.center_freq {
-        let c = hz_flag("--center-freq", c)?;
-        sc.center_freq_hz = Some(c);
-    }
-    if args.drones == 0 || args.drones > 1000 {
-        bail!("--drones: {} is outside 1..=1000", args.drones);
-    }
-    sc.drones = args.drones as usize;
-    if let Some(n) = args.bursts {
-        if n > 10_000_000 {
-            bail!("--bursts: {n} is outside 0..=10000000");
-        }
-        sc.bursts_per_drone = Some(n as usize);
-    }
-    if let Some(d) = args.duration_s {
-        if !(d.is_finite() && d > 0.0) {
-            bail!("--duration-s: {d} must be a finite number of seconds > 0");
-        }
-        sc.duration_s = Some(d);
-    }
-    let ms = |flag: &str, v: f64| -> anyhow::Result<f64> {
-        if !(v.is_finite() && v >= 0.0) {
-            bail!("{flag}: {v} must be a finite number of milliseconds >= 0");
-        }
-        Ok(v * 1e-3)
-    };
-    sc.interval_s = ms("--interval-ms", args.interval_ms)?;
-    sc.jitter_s = ms(
-        "--jitter-ms",
-        args.jitter_ms.unwrap_or(0.02 * args.interval_ms),
-    )?;
-    sc.lead_in_s = ms("--lead-in-ms", args.lead_in_ms)?;
-    sc.tail_s = ms("--tail-ms", args.tail_ms)?;
-    if let Some(snr) = args.snr_db {
-        if !(snr.is_finite() && (-100.0..=200.0).contains(&snr)) {
-            bail!("--snr-db: {snr} is outside -100..=200 dB");
-        }
-        sc.snr_db = Some(snr);
-    }
-    if let Some(c) = &args.cfo_hz {
-        sc.cfo_hz = hz_flag("--cfo-hz", c)?;
-    }
-    if let Some(f) = &args.freq_offset_hz {
-        if args.random_offsets {
-            bail!("--freq-offset-hz: cannot be combined with --random-offsets");
-        }
-        sc.freq_offset_hz = hz_flag("--freq-offset-hz", f)?;
-    }
-    let max_offset = fs / 2.0 + OCCUPIED_BANDWIDTH_HZ;
-    if (sc.freq_offset_hz + sc.cfo_hz).abs() > max_offset {
-        bail!(
-            "--freq-offset-hz/--cfo-hz: |offset + cfo| must be <= {max_offset:.0} Hz at {fs} S/s (Fs/2 + 9.015 MHz: the burst must lie within one burst width of the captured band)"
-        );
-    }
-    sc.random_offsets = args.random_offsets;
-    if !(args.ppm.is_finite() && args.ppm.abs() <= 1000.0) {
-        bail!("--ppm: {} is outside -1000..=1000", args.ppm);
-    }
-    sc.sample_clock_ppm = args.ppm;
-    if let Some(m) = &args.multipath {
-        sc.multipath = parse_multipath(m)?;
-    }
-    sc.identity_every = args.identity_every as usize;
-    sc.random_phase = !args.zero_phase;
-    if let Some(path) = &args.record {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow!("--record: cannot read {}: {e}", path.display()))?;
-        sc.records = droneid_payload::parse_record_specs(&text)
-            .map_err(|e| anyhow!("--record: {}: {e}", path.display()))?;
-    }
-    if let Some(us) = args.pair_delay_us {
-        if !(us.is_finite() && (0.0..=1e6).contains(&us)) {
-            bail!("--pair-delay-us: {us} is outside 0..=1000000 us");
-        }
-        let offset_hz = match &args.pair_offset_hz {
-            Some(o) => hz_flag("--pair-offset-hz", o)?,
-            None => 0.0,
-        };
-        sc.pair = Some(BurstPair {
-            delay_s: us * 1e-6,
-            offset_hz,
-        });
-    }
-    let channel = (!sc.random_offsets).then_some(sc.freq_offset_hz);
-    let imp = impairments(args, channel)?;
-    let spec = sc.build().map_err(flag_error)?;
-    if spec.total_samples == 0 {
-        bail!("--duration-s: the capture would hold no samples");
-    }
-    imp.validate(fs).map_err(flag_error)?;
-    Ok((spec, imp))
+    Ok(args.options().plan(OptionNames::Flags)?)
 }
 
 fn label(t: &TruthRecord) -> String {

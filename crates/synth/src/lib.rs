@@ -11,6 +11,9 @@
 //!   channel offsets, 0x11 identity messages, back-to-back / time-overlapping [`BurstPair`]s).
 //! * [`Impairments`] (applied by [`render_capture_with`]): DC / LO leakage, CW tones, a
 //!   Bluetooth-like hopper, Wi-Fi-like bursts, 8-bit quantisation with clipping, I/Q swap.
+//! * [`SynthOptions`]: the options of `droneid synth` and of the Python `synth()` checked and
+//!   turned into a [`CaptureSpec`] and [`Impairments`] in one place, with messages that name
+//!   each option as the front end does ([`OptionNames`]).
 //! * Output rates from 4 MS/s: a burst whose band reaches beyond ±Fs/2 is rendered at `M·Fs`
 //!   and decimated through the radio's anti-alias filter ([`AntiAlias`]); the SNR keeps its
 //!   definition (noise density `NOISE_POWER / Fs`, in-band noise counted over 9.015 MHz).
@@ -44,6 +47,7 @@
 
 mod capture;
 pub mod impair;
+mod options;
 mod scenario;
 pub mod waveform;
 
@@ -54,6 +58,9 @@ pub use capture::{
     MIN_SAMPLE_RATE_HZ, NOISE_POWER,
 };
 pub use impair::{CwTone, DcOffset, HopSlot, Hopper, Impairments, Quantize, WifiBursts};
+pub use options::{
+    ChannelsArg, CpSchedule, HzArg, OptionError, OptionNames, RecordArg, SynthOptions, ToneArg,
+};
 pub use scenario::{BurstPair, Scenario};
 pub use waveform::BurstRenderer;
 
