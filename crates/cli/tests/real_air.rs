@@ -99,6 +99,65 @@ fn back_to_back_pairs_on_one_channel() {
     }
 }
 
+/// Pairs 720 µs apart at 0 dB: the detector's box runs both together, and the first burst of
+/// each pair sits at the front of the burst receiver's segment. Its start must be reported
+/// from its own symbol 0 (a one-symbol error, 1104 base samples, used to pass the CRC).
+#[test]
+fn back_to_back_pairs_at_0_db_keep_their_starts() {
+    let d = dir();
+    synth_and_decode(
+        d.path(),
+        "b2b-0db",
+        &[
+            "--sample-rate",
+            "30.72M",
+            "--bursts",
+            "6",
+            "--interval-ms",
+            "3",
+            "--snr-db",
+            "0",
+            "--pair-delay-us",
+            "720",
+            "--seed",
+            "11",
+        ],
+    );
+}
+
+/// Wi-Fi-like frames (20 dB, 1 ms on in every 2.5 ms) over 1.5 MHz of the channel; bursts
+/// every 3 ms fall before, under (wholly covered) and across them.
+#[test]
+fn wifi_frames_over_a_channel_edge() {
+    let d = dir();
+    for seed in ["1234", "7"] {
+        synth_and_decode(
+            d.path(),
+            &format!("wifi{seed}"),
+            &[
+                "--sample-rate",
+                "30.72M",
+                "--bursts",
+                "10",
+                "--interval-ms",
+                "3",
+                "--snr-db",
+                "10",
+                "--wifi-db",
+                "20",
+                "--wifi-overlap-hz",
+                "1.5e6",
+                "--wifi-on-ms",
+                "1",
+                "--wifi-period-ms",
+                "2.5",
+                "--seed",
+                seed,
+            ],
+        );
+    }
+}
+
 #[test]
 fn time_overlapping_bursts_on_channels_7_mhz_apart() {
     let d = dir();

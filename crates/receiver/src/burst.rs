@@ -81,8 +81,15 @@ const EXCISION_MIN_RUN: usize = 8;
 /// medians: a frame above 4 has chance 0.06, 5 of 8 about 5e−5.
 const EXCISION_MAJORITY_THRESHOLD: f32 = 4.0;
 /// Half-width of the band excised around the candidate's centre, Hz: the burst's 4.5 MHz plus
-/// the band-centre search range, so that an interferer at the edge cannot pull the centre.
-const EXCISION_HALF_BAND_HZ: f64 = 5.25e6;
+/// the band-centre search range and its edge bins, so that an interferer beyond an edge cannot
+/// pull the centre.
+const EXCISION_HALF_BAND_HZ: f64 =
+    (300 + BAND_SEARCH_BINS as usize + EDGE_BINS + 2) as f64 * SUBCARRIER_SPACING_HZ;
+/// Band-centre spectrum: a cell under this multiple of its frame's median power was zeroed by
+/// the excisor (noise alone falls that low with chance 1 − e^(−0.02·ln 2) ≈ 1.4 %).
+const HOLE_REL_MEDIAN: f32 = 0.02;
+/// Band-centre score: bins on each side of each block edge compared (360 kHz at 15 kHz).
+const EDGE_BINS: usize = 24;
 /// Fraction of the Nyquist band taken as captured: carriers beyond ±0.46·Fs from the capture
 /// centre are erasures (radios' anti-alias filters roll off there).
 const CAPTURED_BAND_FRACTION: f64 = 0.92;
@@ -133,7 +140,13 @@ pub struct BurstReceiver {
     fft_1024: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
     spec_buf: Vec<Complex32>,
+    /// Mean power per bin over the segment's frames (cells the excisor zeroed left out).
     spectrum: Vec<f32>,
+    /// Cells summed into each bin of `spectrum`.
+    spectrum_cells: Vec<u32>,
+    /// One frame's power per bin, and a copy for its median.
+    spec_power: Vec<f32>,
+    spec_sorted: Vec<f32>,
     correlator: FftCorrelator,
     excisor: SpectralExcisor,
     excise_bins: Vec<usize>,
@@ -221,6 +234,9 @@ impl BurstReceiver {
             scratch,
             spec_buf: vec![Complex32::new(0.0, 0.0); FFT_LEN],
             spectrum: vec![0.0; FFT_LEN],
+            spectrum_cells: vec![0; FFT_LEN],
+            spec_power: Vec::with_capacity(FFT_LEN),
+            spec_sorted: Vec::with_capacity(FFT_LEN),
             corr: Vec::new(),
             corr_pow: vec![0.0; SEGMENT_LEN_BASE],
             zeros: vec![Complex32::new(0.0, 0.0); CORR_FFT_LEN],
@@ -250,7 +266,7 @@ impl BurstReceiver {
         input_start: i64,
         cand: &Candidate,
     ) -> BurstOutcome {
-        let Some(seg) = self.to_base_rate(input, cand) else {
+        let Some(seg) = self.resample_segment(input, cand) else {
             return BurstOutcome::Failed(BurstFailure::NoSync);
         };
         let mut frames = Vec::new();
@@ -279,7 +295,7 @@ impl BurstReceiver {
     /// range of `self.base` that is the segment (base index 0 of the range = the segment
     /// start, `SEGMENT_MARGIN_BASE` before the candidate's estimated start), or `None` when too
     /// little of it was produced.
-    fn to_base_rate(
+    fn resample_segment(
         &mut self,
         input: &[Complex32],
         cand: &Candidate,
@@ -461,39 +477,86 @@ impl BurstReceiver {
         }
     }
 
-    /// Shift (in subcarriers) that best centres a 601-carrier block in the averaged spectrum.
+    /// Shift (in subcarriers) that best centres a 601-carrier block in the segment's averaged
+    /// spectrum, within ±[`BAND_SEARCH_BINS`].
+    ///
+    /// Cells (frame, bin) far below their frame's median power (under [`HOLE_REL_MEDIAN`])
+    /// are ones the excisor zeroed: they are left out of their bin's mean. Normally the score
+    /// of shift `m` is the block's power (optimal on a flat spectrum). When the excisor left
+    /// bins near the block unobserved in a quarter of the frames or more (a Wi-Fi frame over
+    /// one edge of the burst), such a bin reads as noise and the block's power would slide it
+    /// away from that edge; the score is then, at each edge, the power of the [`EDGE_BINS`]
+    /// observed bins just inside minus the observed ones just outside, so the visible edge
+    /// places the block.
     fn band_centre(&mut self, seg: std::ops::Range<usize>) -> i32 {
         self.spectrum.fill(0.0);
+        self.spectrum_cells.fill(0);
         let data = &self.base[seg];
-        let mut frames = 0;
+        let mut frames = 0u32;
         for chunk in data.chunks_exact(FFT_LEN) {
             self.spec_buf.copy_from_slice(chunk);
             self.fft_1024
                 .process_with_scratch(&mut self.spec_buf, &mut self.scratch);
-            for (k, v) in self.spec_buf.iter().enumerate() {
-                self.spectrum[k] += v.norm_sqr();
+            self.spec_power.clear();
+            self.spec_power
+                .extend(self.spec_buf.iter().map(|v| v.norm_sqr()));
+            self.spec_sorted.clear();
+            self.spec_sorted.extend_from_slice(&self.spec_power);
+            let mid = FFT_LEN / 2;
+            let floor =
+                *self.spec_sorted.select_nth_unstable_by(mid, f32::total_cmp).1 * HOLE_REL_MEDIAN;
+            for ((acc, cells), &p) in self
+                .spectrum
+                .iter_mut()
+                .zip(self.spectrum_cells.iter_mut())
+                .zip(&self.spec_power)
+            {
+                if p >= floor && p.is_finite() {
+                    *acc += p;
+                    *cells += 1;
+                }
             }
             frames += 1;
         }
         if frames == 0 {
             return 0;
         }
-        // Power of the 601-bin block centred at shift m (circular bins), as a running sum.
-        let n = FFT_LEN as i32;
-        let p = |k: i32| self.spectrum[k.rem_euclid(n) as usize];
-        let mut sum: f32 = (-300..=300).map(p).sum();
-        let mut best = (sum, 0);
-        let mut s = sum;
-        for m in 1..=BAND_SEARCH_BINS {
-            s += p(m + 300) - p(m - 301);
-            if s > best.0 {
-                best = (s, m);
-            }
+        for (acc, &cells) in self.spectrum.iter_mut().zip(&self.spectrum_cells) {
+            *acc /= cells.max(1) as f32;
         }
-        for m in 1..=BAND_SEARCH_BINS {
-            sum += p(-m - 300) - p(-m + 301);
-            if sum > best.0 {
-                best = (sum, -m);
+        let n = FFT_LEN as i32;
+        let wrap = |k: i32| k.rem_euclid(n) as usize;
+        let observed = |k: i32| 4 * self.spectrum_cells[wrap(k)] >= 3 * frames;
+        let reach = 300 + BAND_SEARCH_BINS + EDGE_BINS as i32;
+        let unobserved = (-reach..=reach).filter(|&k| !observed(k)).count();
+        let p = |k: i32| self.spectrum[wrap(k)];
+        let mut best = (f32::NEG_INFINITY, 0);
+        if unobserved < EDGE_BINS / 2 {
+            // Power of the 601-bin block centred at shift m, as a running sum.
+            let mut sum: f32 = (-300..=300).map(p).sum();
+            best = (sum, 0);
+            let mut s = sum;
+            for m in 1..=BAND_SEARCH_BINS {
+                s += p(m + 300) - p(m - 301);
+                if s > best.0 {
+                    best = (s, m);
+                }
+            }
+            for m in 1..=BAND_SEARCH_BINS {
+                sum += p(-m - 300) - p(-m + 301);
+                if sum > best.0 {
+                    best = (sum, -m);
+                }
+            }
+            return best.1;
+        }
+        let q = |k: i32| if observed(k) { p(k) } else { 0.0 };
+        let e = EDGE_BINS as i32;
+        for m in -BAND_SEARCH_BINS..=BAND_SEARCH_BINS {
+            let lower: f32 = (0..e).map(|i| q(m - 300 + i) - q(m - 301 - i)).sum();
+            let upper: f32 = (0..e).map(|i| q(m + 300 - i) - q(m + 301 + i)).sum();
+            if lower + upper > best.0 || (lower + upper == best.0 && m.abs() < best.1.abs()) {
+                best = (lower + upper, m);
             }
         }
         best.1

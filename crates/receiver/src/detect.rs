@@ -717,12 +717,21 @@ impl EnergyDetector {
             score_sigma: e.best_score,
             snr_db_rough,
         };
-        if region_end - region_start <= step + burst {
+        let region_len = region_end - region_start;
+        if region_len <= step + burst {
             // The best box position, plus one at each edge of an occupied band much wider than
             // a burst (kept in addition: a strong burst's spectral leakage can look wide too).
+            // An event longer than a burst (two bursts back to back) is centred in the burst
+            // receiver's segment, so that the first burst's symbol 0 lies inside it too
+            // (without it the format, and so the start, of that burst is unknown).
+            let start = if region_len > burst {
+                region_start + (region_len - burst) / 2
+            } else {
+                best_start
+            };
             let edges = self.edge_freqs(first_frame, e.last_frame, pos, OCCUPIED_RATIO);
             for f in std::iter::once(best_freq).chain(edges.into_iter().flatten()) {
-                out.push(candidate(best_start, f));
+                out.push(candidate(start, f));
             }
             return;
         }
@@ -751,24 +760,33 @@ impl EnergyDetector {
         (pos as f64 + (self.box_bins as f64 - 1.0) / 2.0 - (n / 2) as f64) * bin_hz
     }
 
-    /// Box centres at the two edges of the occupied band around box position `pos` over frames
-    /// `first..=last` (held ones only), when that band is much wider than a burst (> 1.25
-    /// boxes) and the edge box is at least half a box from `pos`.
+    /// Extra candidate centres from the occupied band around box position `pos` over frames
+    /// `first..=last` (held ones only), when that band is at least 0.75 boxes wide: the box
+    /// aligned with its lower edge and the box aligned with its upper edge, each when at least
+    /// an eighth of a box (a quarter of the burst's width, more than the burst receiver
+    /// corrects) from `pos`'s box and from each other. A band much wider than a burst holds
+    /// bursts on channels a few MHz apart, or a burst beside a Wi-Fi edge; a band about one
+    /// burst wide whose box the excess power placed elsewhere is a burst pulled at by a strong
+    /// neighbour, and the edge away from the neighbour is the one that its raised floor did not
+    /// cut short.
     fn edge_freqs(&mut self, first: u64, last: u64, pos: usize, ratio: f32) -> [Option<f64>; 2] {
         let mut edges = [None, None];
         if !self.event_profile(first, last) {
             return edges;
         }
-        if let Some((lo, hi)) = self.occupied_run(pos, ratio) {
-            if hi - lo > self.box_bins + self.box_bins / 4 {
-                let half = self.box_bins / 2;
-                if pos >= lo + half {
-                    edges[0] = Some(self.centre_of(lo));
-                }
-                if pos + half + self.box_bins <= hi {
-                    edges[1] = Some(self.centre_of(hi - self.box_bins));
-                }
-            }
+        let Some((lo, hi)) = self.occupied_run(pos, ratio) else {
+            return edges;
+        };
+        let eighth = self.box_bins / 8;
+        if 4 * (hi - lo) < 3 * self.box_bins {
+            return edges;
+        }
+        let upper = hi.saturating_sub(self.box_bins);
+        if lo.abs_diff(pos) >= eighth {
+            edges[0] = Some(self.centre_of(lo));
+        }
+        if upper.abs_diff(pos) >= eighth && upper.abs_diff(lo) >= eighth {
+            edges[1] = Some(self.centre_of(upper));
         }
         edges
     }
@@ -810,9 +828,11 @@ impl EnergyDetector {
         true
     }
 
-    /// The run of bins around box position `pos` whose mean capped ratio (from
+    /// The run of bins around box position `pos` (through the most occupied bin within half a
+    /// box of the box) whose mean capped ratio (from
     /// [`Self::event_profile`], smoothed over [`OCCUPIED_SMOOTH_BINS`]) is at least `ratio` and
-    /// whose excess power is within 30 dB of the strongest: `(first bin, one past the last)`.
+    /// whose excess power is within 30 dB of the strongest, bridging gaps of up to
+    /// [`OCCUPIED_SMOOTH_BINS`]: `(first bin, one past the last)`.
     /// Capped ratios make a strong neighbour (a Wi-Fi burst 20 dB up) and a weak burst beside
     /// it count alike.
     fn occupied_run(&self, pos: usize, ratio: f32) -> Option<(usize, usize)> {
@@ -831,21 +851,26 @@ impl EnergyDetector {
         let occupied = |k: usize| {
             smooth(&self.occupancy, k) >= ratio && smooth(&self.event_excess, k) >= min_excess
         };
-        let (lo, hi) = (pos, (pos + self.box_bins).min(n));
+        // The most occupied bin of the box or within half a box beside it: an interferer's
+        // tail can hold the box while the burst's own bins lie just outside it.
+        let half = self.box_bins / 2;
+        let (lo, hi) = (pos.saturating_sub(half), (pos + self.box_bins + half).min(n));
         let mid = (lo..hi)
             .max_by(|&a, &b| smooth(&self.occupancy, a).total_cmp(&smooth(&self.occupancy, b)))?;
         if !occupied(mid) {
             return None;
         }
+        // Gaps up to the smoothing width are bridged: where a strong neighbour overlaps a burst
+        // it raises the floor there, and the burst's own bins beside it read low for a few bins.
         let mut a = mid;
-        while a > 0 && occupied(a - 1) {
-            a -= 1;
+        while let Some(k) = (a.saturating_sub(w)..a).rev().find(|&k| occupied(k)) {
+            a = k;
         }
-        let mut b = mid + 1;
-        while b < n && occupied(b) {
-            b += 1;
+        let mut b = mid;
+        while let Some(k) = (b + 1..(b + 1 + w).min(n)).find(|&k| occupied(k)) {
+            b = k;
         }
-        Some((a, b))
+        Some((a, b + 1))
     }
 }
 
