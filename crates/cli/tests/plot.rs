@@ -201,6 +201,38 @@ fn png_size(path: &Path) -> (u32, u32) {
     (info.width, info.height)
 }
 
+/// One stdout line per constellation file, `NAME: EVM P % (D dB), N symbols, burst … SNR S
+/// dB…`: the EVM of 3600 equalised symbols at 12 dB, near the noise's 10^(−SNR/20) (the
+/// frame's SNR estimate), with P and D the same value.
+fn check_evm_lines(stdout: &str, names: &[String]) {
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("EVM")).collect();
+    assert_eq!(lines.len(), names.len(), "stdout:\n{stdout}");
+    for (line, name) in lines.iter().zip(names) {
+        let num = |after: &str, until: &str| -> f64 {
+            let rest = &line[line.find(after).unwrap_or_else(|| panic!("{line}")) + after.len()..];
+            rest[..rest.find(until).unwrap_or_else(|| panic!("{line}"))]
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+        };
+        assert!(line.starts_with(&format!("{name}: EVM ")), "{line}");
+        let percent = num("EVM ", "%");
+        let db = num("% (", "dB)");
+        let symbols = num("dB), ", "symbols");
+        let snr = num("SNR ", "dB");
+        assert_eq!(symbols, 3600.0, "{line}");
+        assert!(
+            (20.0 * (percent / 100.0).log10() - db).abs() < 0.06,
+            "{line}"
+        );
+        // Decisions and the normalisation to the received power make it read a little low.
+        assert!(
+            db < -snr + 1.5 && db > -snr - 3.0 && percent > 10.0 && percent < 40.0,
+            "{line}: EVM {db} dB at SNR {snr} dB"
+        );
+    }
+}
+
 #[test]
 fn spectrogram_and_constellations() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,6 +282,7 @@ fn spectrogram_and_constellations() {
         assert_eq!(png_size(&out.join(n)), (720, 760));
         check_constellation_pixels(&out.join(n));
     }
+    check_evm_lines(&String::from_utf8_lossy(&o.stdout), &names);
     // A cap on the constellations, and a raw input with its flags.
     let out2 = dir.path().join("plots2");
     let o = droneid(&[

@@ -18,7 +18,8 @@ pub struct DecodedBurst {
     pub outcome: BurstOutcome,
     /// Centre frequency the samples were received at, Hz, when known.
     pub center_freq_hz: Option<f64>,
-    /// Equalised data-symbol constellation of the last frame, when the decoder keeps them
+    /// Equalised data symbols `Y/Ĥ` of the last frame (see
+    /// `BurstReceiver::last_constellation`), when the decoder keeps them
     /// ([`BurstDecoder::keep_constellations`]); empty otherwise.
     pub constellation: Vec<Complex32>,
     /// The job's [`BurstJob::burst_end_delivered`].
@@ -49,9 +50,11 @@ impl BurstDecoder {
         self.burst.input_span()
     }
 
-    /// Also return each frame's constellation (allocates one vector per frame; for plots).
+    /// Also return each frame's constellation, the equalised data symbols `Y/Ĥ` (allocates
+    /// one vector per frame; for plots).
     pub fn keep_constellations(&mut self, on: bool) {
         self.keep_constellations = on;
+        self.burst.keep_constellations(on);
     }
 
     /// Copies `job`'s segment out of the look-back; returns it (for a [`BurstTap`](crate::BurstTap)).

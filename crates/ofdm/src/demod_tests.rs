@@ -768,3 +768,93 @@ fn stress_random_bursts() {
     }
     assert_eq!(bad, 0);
 }
+
+/// `equalised_symbols` divides by the channel: on a two-path channel with a −14 dB notch, the
+/// points of every carrier (the faded ones included) lie on the transmitted QPSK points, with
+/// unit magnitude, while the matched-filter output `Y·conj(Ĥ)` (the LLRs) of the faded
+/// carriers is far smaller. Erased blocks and carriers outside the band are left out; a
+/// failed call keeps the last burst's points; nothing is kept unless asked.
+#[test]
+fn equalised_symbols_undo_a_faded_channel() {
+    let scr = scrambler();
+    let mut rng = ChaCha8Rng::seed_from_u64(0xC1EA_0010);
+    let mut demod = BurstDemodulator::new(&DemodConfig::default(), &scr[..BITS_PER_SYMBOL]);
+    let mut out = DemodResult::default();
+    // Nothing before the first burst.
+    assert!(demod.equalised_symbols().is_empty());
+    // 0.5 µs echo at −1.9 dB: |H| from 0.2 to 1.8, notches every 2 MHz.
+    let taps = vec![
+        (0.0, Complex64::new(1.0, 0.0)),
+        (7.68, Complex64::from_polar(0.8, 1.0)),
+    ];
+    let imp = Impairments {
+        snr_db: Some(45.0),
+        cfo_hz: 3_210.0,
+        taps: taps.clone(),
+        ppm: 0.0,
+    };
+    let cap = make_capture(&mut rng, BurstFormat::Nine, &imp, &scr);
+    let hint = hint_for(&mut rng, &cap, imp.cfo_hz, 10.0);
+    // Not asked: nothing kept.
+    demod.demodulate(&cap.samples, hint, &mut out).unwrap();
+    assert!(demod.equalised_symbols().is_empty());
+    demod.keep_equalised(true);
+    demod.demodulate(&cap.samples, hint, &mut out).unwrap();
+    let points = demod.equalised_symbols().to_vec();
+    assert_eq!(points.len(), 6 * NC);
+    let gains = carrier_gains(&taps);
+    let mean_gain = gains.iter().sum::<f64>() / NC as f64;
+    let mut sent = [Complex32::new(0.0, 0.0); NC];
+    let (mut err2, mut n_faded, mut faded_mag, mut faded_mf) = (0.0f64, 0, 0.0f64, 0.0f64);
+    let mut all_mf = 0.0f64;
+    for b in 0..6 {
+        qpsk_map(
+            &cap.bits[b * BITS_PER_SYMBOL..(b + 1) * BITS_PER_SYMBOL],
+            &mut sent,
+        );
+        let llr = &out.llrs[b * BITS_PER_SYMBOL..(b + 1) * BITS_PER_SYMBOL];
+        for i in 0..NC {
+            let p = points[b * NC + i];
+            err2 += (p - sent[i]).norm_sqr() as f64;
+            let mf = Complex32::new(llr[2 * i], llr[2 * i + 1]).norm() as f64;
+            all_mf += mf;
+            if gains[i] < 0.25 * mean_gain {
+                n_faded += 1;
+                faded_mag += p.norm() as f64;
+                faded_mf += mf;
+            }
+        }
+    }
+    let evm = (err2 / (6 * NC) as f64).sqrt();
+    let faded_mag = faded_mag / n_faded as f64;
+    let faded_mf = faded_mf / n_faded as f64 / (all_mf / (6 * NC) as f64);
+    eprintln!(
+        "EVM against the sent symbols {:.2} %, {n_faded} faded cells: mean |Y/Ĥ| {faded_mag:.3}, \
+         mean |Y·conj(Ĥ)| {faded_mf:.3} of the burst's mean",
+        evm * 100.0
+    );
+    assert!(n_faded > 300, "{n_faded}");
+    assert!(evm < 0.03, "EVM {evm}");
+    assert!((faded_mag - 1.0).abs() < 0.05, "faded |Y/Ĥ| {faded_mag}");
+    assert!(faded_mf < 0.4, "faded |Y·conj(Ĥ)| {faded_mf}");
+
+    // Last 3000 samples missing: blocks 3..6 erased, their points left out.
+    let end = (cap.burst_start.floor() as usize) + 9880 - 3000;
+    demod
+        .demodulate(&cap.samples[..end], hint, &mut out)
+        .unwrap();
+    assert_eq!(out.erased_blocks, 0b111000);
+    assert_eq!(demod.equalised_symbols().len(), 3 * NC);
+    // Half the band captured: only the carriers inside it.
+    demod.set_valid_band(0.0, 5e6);
+    demod.demodulate(&cap.samples, hint, &mut out).unwrap();
+    let half = demod.equalised_symbols().to_vec();
+    assert_eq!(half.len(), 6 * (NC - out.erased_carriers as usize));
+    assert!(out.erased_carriers > 250 && out.erased_carriers < 350);
+    // A failed call leaves them as they were.
+    let zeros = vec![Complex32::new(0.0, 0.0); cap.samples.len()];
+    assert!(demod.demodulate(&zeros, hint, &mut out).is_err());
+    assert_eq!(demod.equalised_symbols(), &half[..]);
+    demod.keep_equalised(false);
+    assert!(demod.equalised_symbols().is_empty());
+}

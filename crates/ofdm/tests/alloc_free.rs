@@ -59,4 +59,13 @@ fn demodulate_does_not_allocate() {
     assert_eq!(allocs() - before, 0, "demodulate() allocated");
     // The last call failed (slice too short): the result is reset, LLRs all zero.
     assert!(out.llrs.iter().all(|&l| l == 0.0));
+    // Keeping the equalised symbols (for plots) allocates once, when switched on.
+    demod.keep_equalised(true);
+    let before = allocs();
+    for _ in 0..3 {
+        demod.demodulate(&samples, hint, &mut out).unwrap();
+        let _ = demod.demodulate(&samples[..100], 50.0, &mut out);
+    }
+    assert_eq!(allocs() - before, 0, "demodulate() allocated keeping Y/Ĥ");
+    assert_eq!(demod.equalised_symbols().len(), CODED_BITS / 2);
 }

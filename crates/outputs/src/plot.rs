@@ -371,26 +371,70 @@ pub fn render_spectrogram(
     write_png(path, &rgb, w, h)
 }
 
-/// Root-mean-square distance of `points` to the nearest ideal QPSK point (±1 ± j)/√2, as a
-/// fraction of the unit symbol amplitude (EVM). `None` for no points.
-pub fn qpsk_evm(points: &[Complex32]) -> Option<f64> {
-    if points.is_empty() {
-        return None;
-    }
-    let a = std::f32::consts::FRAC_1_SQRT_2;
-    let sum: f64 = points
-        .iter()
-        .map(|p| {
-            let ideal = Complex32::new(a.copysign(p.re), a.copysign(p.im));
-            (p - ideal).norm_sqr() as f64
-        })
-        .sum();
-    Some((sum / points.len() as f64).sqrt())
+/// Error vector magnitude of a QPSK constellation, from [`qpsk_evm`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evm {
+    /// RMS error vector over the RMS amplitude of the ideal constellation (1): 0.05 is 5 %.
+    pub rms: f64,
+    /// Points measured (the finite ones).
+    pub points: usize,
 }
 
-/// Draws equalised QPSK points (unit mean power expected) to a PNG file of
-/// [`CONSTELLATION_SIZE`]: the I/Q plane from −1.6 to 1.6, the ideal points marked, `title`
-/// on top and the EVM in the corner.
+impl Evm {
+    /// EVM in percent.
+    pub fn percent(&self) -> f64 {
+        100.0 * self.rms
+    }
+
+    /// EVM in dB, `20·log10(rms)` (−∞ for a perfect constellation).
+    pub fn db(&self) -> f64 {
+        20.0 * self.rms.log10()
+    }
+}
+
+/// EVM of equalised QPSK symbols: `points` are first scaled by one real factor to unit mean
+/// power (mean |p|² = 1, the power of the ideal points (±1 ± j)/√2); the EVM is then the RMS
+/// distance of every scaled point to the nearest ideal point (the hard decision), relative to
+/// the ideal points' RMS amplitude of 1. Computed in f64; non-finite points are left out.
+/// `None` when no finite point with non-zero power remains.
+///
+/// As every decision-directed EVM, it saturates at low SNR (points that cross into the wrong
+/// quadrant count against the wrong ideal point), and the normalisation to the received mean
+/// power (signal plus noise) makes it read a little low there; at high SNR it is the RMS
+/// error over the signal amplitude.
+pub fn qpsk_evm(points: &[Complex32]) -> Option<Evm> {
+    let finite = || {
+        points
+            .iter()
+            .filter(|p| p.re.is_finite() && p.im.is_finite())
+            .map(|p| (p.re as f64, p.im as f64))
+    };
+    let (mut n, mut power) = (0usize, 0.0f64);
+    for (re, im) in finite() {
+        n += 1;
+        power += re * re + im * im;
+    }
+    if n == 0 || !power.is_normal() {
+        return None;
+    }
+    let scale = (n as f64 / power).sqrt();
+    let a = std::f64::consts::FRAC_1_SQRT_2;
+    let err: f64 = finite()
+        .map(|(re, im)| {
+            let (re, im) = (re * scale, im * scale);
+            let (dr, di) = (re - a.copysign(re), im - a.copysign(im));
+            dr * dr + di * di
+        })
+        .sum();
+    Some(Evm {
+        rms: (err / n as f64).sqrt(),
+        points: n,
+    })
+}
+
+/// Draws equalised QPSK points (`Y/Ĥ`, unit mean power expected; drawn as given) to a PNG
+/// file of [`CONSTELLATION_SIZE`]: the I/Q plane from −1.6 to 1.6, the ideal points marked,
+/// `title` on top and the number of points and the [`qpsk_evm`] in the corner.
 pub fn render_constellation(
     points: &[Complex32],
     title: &str,
@@ -403,8 +447,20 @@ pub fn render_constellation(
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
         let lim = 1.6f64;
+        // The largest font size up to 20 at which the title fits the width.
+        let mut title_size = 20;
+        while title_size > 10 {
+            let style = TextStyle::from((FONT_NAME, title_size).into_font());
+            let (tw, _) = root
+                .estimate_text_size(title, &style)
+                .map_err(|e| plot_err(path, e))?;
+            if tw + 2 * 14 <= w {
+                break;
+            }
+            title_size -= 1;
+        }
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT_NAME, 20))
+            .caption(title, (FONT_NAME, title_size))
             .margin(14)
             .x_label_area_size(50)
             .y_label_area_size(60)
@@ -442,10 +498,14 @@ pub fn render_constellation(
                     .map(|c| Cross::new(c, 8, RGBColor(214, 39, 40).stroke_width(3))),
             )
             .map_err(|e| plot_err(path, e))?;
-        let evm = qpsk_evm(points).map_or("no symbols".to_string(), |e| {
-            format!("EVM {:.1} %", e * 100.0)
+        let note = qpsk_evm(points).map_or("no symbols".to_string(), |e| {
+            format!(
+                "{} symbols, EVM {:.1} % ({:.1} dB)",
+                e.points,
+                e.percent(),
+                e.db()
+            )
         });
-        let note = format!("{} symbols, {evm}", points.len());
         let (x, y) = chart.backend_coord(&(-lim, lim));
         root.draw_text(
             &note,
@@ -479,11 +539,124 @@ mod tests {
         );
     }
 
+    /// Straight from the definition, in f64: normalise to unit mean power, then the RMS
+    /// distance to the nearest of the four ideal points (searched, not by sign).
+    fn evm_reference(points: &[(f64, f64)]) -> f64 {
+        let n = points.len() as f64;
+        let power: f64 = points.iter().map(|(r, i)| r * r + i * i).sum::<f64>() / n;
+        let s = 1.0 / power.sqrt();
+        let a = std::f64::consts::FRAC_1_SQRT_2;
+        let ideal = [(a, a), (-a, a), (-a, -a), (a, -a)];
+        let sum: f64 = points
+            .iter()
+            .map(|(r, i)| {
+                ideal
+                    .iter()
+                    .map(|(ir, ii)| (r * s - ir).powi(2) + (i * s - ii).powi(2))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .sum();
+        (sum / n).sqrt()
+    }
+
+    fn c32(p: &[(f64, f64)]) -> Vec<Complex32> {
+        p.iter()
+            .map(|&(r, i)| Complex32::new(r as f32, i as f32))
+            .collect()
+    }
+
     #[test]
     fn evm_of_ideal_points_is_zero() {
         let a = std::f32::consts::FRAC_1_SQRT_2;
         let p = [Complex32::new(a, -a), Complex32::new(-a, a)];
-        assert!(qpsk_evm(&p).unwrap() < 1e-6);
+        let e = qpsk_evm(&p).unwrap();
+        assert!(e.rms < 1e-7 && e.points == 2, "{e:?}");
+        // Any common gain is normalised away.
+        let p = [Complex32::new(3.0, 3.0), Complex32::new(-3.0, 3.0)];
+        assert!(qpsk_evm(&p).unwrap().rms < 1e-7);
         assert!(qpsk_evm(&[]).is_none());
+        assert!(qpsk_evm(&[Complex32::new(0.0, 0.0)]).is_none());
+        assert!(qpsk_evm(&[Complex32::new(f32::NAN, 0.0)]).is_none());
+    }
+
+    #[test]
+    fn evm_of_known_errors() {
+        let a = std::f64::consts::FRAC_1_SQRT_2;
+        let quads = [(a, a), (-a, a), (-a, -a), (a, -a)];
+        // Every ideal point rotated by 10°: unit power kept, error |e^{jθ} − 1| = 2·sin(θ/2).
+        let th = 10f64.to_radians();
+        let rot: Vec<(f64, f64)> = quads
+            .iter()
+            .map(|(r, i)| (r * th.cos() - i * th.sin(), r * th.sin() + i * th.cos()))
+            .collect();
+        let e = qpsk_evm(&c32(&rot)).unwrap();
+        let want = 2.0 * (th / 2.0).sin();
+        assert!((e.rms - want).abs() < 1e-6, "{} vs {want}", e.rms);
+        assert!((e.percent() - 100.0 * want).abs() < 1e-4);
+        assert!((e.db() - 20.0 * want.log10()).abs() < 1e-4);
+        assert_eq!(e.points, 4);
+        // Half the points 1.2× too long, half 0.8×: mean power 1.04, normalised by √1.04.
+        let mut amp = Vec::new();
+        for (k, (r, i)) in quads.iter().enumerate() {
+            let g = if k % 2 == 0 { 1.2 } else { 0.8 };
+            amp.push((r * g, i * g));
+        }
+        let s = 1.04f64.sqrt();
+        let want = ((((1.2 / s) - 1.0).powi(2) + ((0.8 / s) - 1.0).powi(2)) / 2.0).sqrt();
+        let e = qpsk_evm(&c32(&amp)).unwrap();
+        assert!((e.rms - want).abs() < 1e-6, "{} vs {want}", e.rms);
+        // 10 % EVM is −20 dB.
+        let e = Evm {
+            rms: 0.1,
+            points: 1,
+        };
+        assert!((e.percent() - 10.0).abs() < 1e-12 && (e.db() + 20.0).abs() < 1e-12);
+        // Non-finite points are left out.
+        let mut with_nan = c32(&rot);
+        with_nan.push(Complex32::new(f32::INFINITY, 0.0));
+        assert_eq!(qpsk_evm(&with_nan).unwrap().points, 4);
+    }
+
+    /// Pseudo-random noisy constellations (a fixed LCG; SNR from 30 to 0 dB, points crossing
+    /// quadrants included) against the scalar reference.
+    #[test]
+    fn evm_matches_reference() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let a = std::f64::consts::FRAC_1_SQRT_2;
+        for (t, sigma) in [0.03, 0.1, 0.3, 0.7, 1.0].into_iter().enumerate() {
+            let gain = 0.5 + t as f64;
+            let p: Vec<(f64, f64)> = (0..2000)
+                .map(|_| {
+                    let (u1, u2) = (uniform(), uniform());
+                    // Box–Muller: two unit-variance Gaussians, σ/√2 per component.
+                    let r = (-2.0 * u1.ln()).sqrt() * sigma * a;
+                    let (nr, ni) = (
+                        r * (2.0 * std::f64::consts::PI * u2).cos(),
+                        r * (2.0 * std::f64::consts::PI * u2).sin(),
+                    );
+                    let q = (uniform() * 4.0) as usize;
+                    let (ir, ii) = [(a, a), (-a, a), (-a, -a), (a, -a)][q];
+                    (gain * (ir + nr), gain * (ii + ni))
+                })
+                .collect();
+            // The reference on the f32-rounded points the function sees.
+            let pf: Vec<(f64, f64)> = c32(&p).iter().map(|z| (z.re as f64, z.im as f64)).collect();
+            let want = evm_reference(&pf);
+            let got = qpsk_evm(&c32(&p)).unwrap().rms;
+            assert!(
+                (got - want).abs() < 1e-9 * want.max(1.0),
+                "σ {sigma}: {got} vs {want}"
+            );
+            // Below the decision threshold, about σ (normalised by √(1 + σ²)).
+            if sigma <= 0.1 {
+                assert!((got - sigma).abs() < 0.1 * sigma, "σ {sigma}: {got}");
+            }
+        }
     }
 }

@@ -30,8 +30,8 @@
 use std::sync::Arc;
 
 use droneid_core::{
-    Complex32, BASE_SAMPLE_RATE_HZ, BITS_PER_SYMBOL, FFT_LEN, MIN_SAMPLE_RATE_HZ,
-    SUBCARRIER_SPACING_HZ, TRANSPORT_BLOCK_BYTES,
+    Complex32, BASE_SAMPLE_RATE_HZ, FFT_LEN, MIN_SAMPLE_RATE_HZ, SUBCARRIER_SPACING_HZ,
+    TRANSPORT_BLOCK_BYTES,
 };
 use droneid_dsp::{
     remove_significant_dc, ChannelResampler, FftCorrelator, ResamplerConfig, Rotator,
@@ -448,33 +448,25 @@ impl BurstReceiver {
         }
     }
 
-    /// The data symbols of the last burst that [`receive`](Self::receive) demodulated (it
-    /// returned a [`BurstOutcome::Frame`]), for constellation plots: one point per data
-    /// carrier of every data symbol not erased, appended to `out` (cleared first).
-    ///
-    /// Each point is the matched-filter output `Y·conj(Ĥ)` (the demodulator's soft-decision
-    /// pair) scaled per OFDM symbol so that its mean |I| and |Q| are 1/√2: the equalised
-    /// QPSK symbol (ideal points (±1 ± j)/√2), weighted by |Ĥ|² relative to the symbol's mean
-    /// (flat channels: exactly the equalised symbol). Meaningless after a failed `receive`.
+    /// From now on (`on`), keep the equalised data symbols of every burst demodulated, for
+    /// [`last_constellation`](Self::last_constellation) (plots: ≈ 3600 complex divisions per
+    /// burst, no allocation). Off by default.
+    pub fn keep_constellations(&mut self, on: bool) {
+        self.demod.keep_equalised(on);
+    }
+
+    /// The data symbols of the last burst that [`receive`](Self::receive) demodulated, for
+    /// constellation plots and EVM, appended to `out` (cleared first); meant for right after
+    /// a `receive` that returned [`BurstOutcome::Frames`], with
+    /// [`keep_constellations`](Self::keep_constellations) on (otherwise empty). They are the
+    /// equalised symbols `Y/Ĥ` of [`BurstDemodulator::equalised_symbols`]: one point per data
+    /// carrier of every data symbol, erased symbols and carriers outside the captured band left
+    /// out, ideal points (±1 ± j)/√2 on every carrier, so a faded carrier is noisier but not
+    /// pulled toward the origin. When a segment holds several bursts, the points are those of
+    /// the one demodulated last (ZC peaks are tried strongest first).
     pub fn last_constellation(&self, out: &mut Vec<Complex32>) {
         out.clear();
-        let llrs = &self.demod_out.llrs;
-        let blocks = llrs.len() / BITS_PER_SYMBOL;
-        for b in 0..blocks {
-            if self.demod_out.erased_blocks & (1 << b) != 0 {
-                continue;
-            }
-            let l = &llrs[b * BITS_PER_SYMBOL..(b + 1) * BITS_PER_SYMBOL];
-            let mean_abs = l.iter().map(|v| v.abs() as f64).sum::<f64>() / l.len() as f64;
-            if !(mean_abs.is_finite() && mean_abs > 0.0) {
-                continue;
-            }
-            let scale = (std::f64::consts::FRAC_1_SQRT_2 / mean_abs) as f32;
-            out.extend(
-                l.chunks_exact(2)
-                    .map(|p| Complex32::new(p[0] * scale, p[1] * scale)),
-            );
-        }
+        out.extend_from_slice(self.demod.equalised_symbols());
     }
 
     /// Shift (in subcarriers) that best centres a 601-carrier block in the segment's averaged
