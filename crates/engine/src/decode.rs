@@ -18,10 +18,10 @@ pub struct DecodedBurst {
     pub outcome: BurstOutcome,
     /// Centre frequency the samples were received at, Hz, when known.
     pub center_freq_hz: Option<f64>,
-    /// Equalised data symbols `Y/Ĥ` of the last frame (see
-    /// `BurstReceiver::last_constellation`), when the decoder keeps them
+    /// Equalised data symbols `Y/Ĥ` of each frame of `outcome`, in its order (see
+    /// `BurstReceiver::constellation_of`), when the decoder keeps them
     /// ([`BurstDecoder::keep_constellations`]); empty otherwise.
-    pub constellation: Vec<Complex32>,
+    pub constellations: Vec<Vec<Complex32>>,
     /// The job's [`BurstJob::burst_end_delivered`].
     pub burst_end_delivered: Option<std::time::Instant>,
 }
@@ -68,15 +68,18 @@ impl BurstDecoder {
         let outcome = self
             .burst
             .receive(&self.segment, job.segment_start, &job.candidate);
-        let mut constellation = Vec::new();
-        if self.keep_constellations && matches!(outcome, BurstOutcome::Frames(_)) {
-            self.burst.last_constellation(&mut constellation);
-        }
+        let constellations = match &outcome {
+            BurstOutcome::Frames(frames) if self.keep_constellations => frames
+                .iter()
+                .map(|f| self.burst.constellation_of(f.start_sample).to_vec())
+                .collect(),
+            _ => Vec::new(),
+        };
         DecodedBurst {
             seq: job.seq,
             outcome,
             center_freq_hz: job.center_freq_hz,
-            constellation,
+            constellations,
             burst_end_delivered: job.burst_end_delivered,
         }
     }

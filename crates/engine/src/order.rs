@@ -59,13 +59,11 @@ impl FrameOrder {
         match r.outcome {
             BurstOutcome::Failed(_) => self.stats.no_sync += 1,
             BurstOutcome::Frames(frames) => {
-                let last = frames.len().saturating_sub(1);
                 for (k, mut frame) in frames.into_iter().enumerate() {
                     if r.center_freq_hz.is_some() {
                         frame.capture_center_freq_hz = r.center_freq_hz;
                     }
-                    // The decoder keeps the constellation of its last burst only.
-                    let points: &[Complex32] = if k == last { &r.constellation } else { &[] };
+                    let points: &[Complex32] = r.constellations.get(k).map_or(&[], Vec::as_slice);
                     if let Some(f) = self
                         .dedup
                         .accept(frame, self.report_failed, &mut self.stats)

@@ -6,7 +6,7 @@ use droneid_core::{carrier_k, Complex32, Complex64, NUM_CARRIERS, SUBCARRIER_SPA
 use droneid_engine::{EngineConfig, StreamDecoder};
 use droneid_outputs::plot::{qpsk_evm, Evm};
 use droneid_receiver::{Frame, ReceiverConfig};
-use droneid_synth::Scenario;
+use droneid_synth::{BurstPair, Scenario};
 
 const RATE: f64 = 15.36e6;
 
@@ -118,4 +118,47 @@ fn evm_grows_as_the_snr_falls() {
     // At 5 dB the noise dominates: ≈ 50 % (less than 10^(−5/20) = 56 %: the decisions and
     // the normalisation to the received power make it read low).
     assert!(evm[2] > 0.35 && evm[2] < 0.7, "EVM at 5 dB {}", evm[2]);
+}
+
+/// Back-to-back bursts 720 µs apart: every frame comes with a full set of points of its own,
+/// not its partner's. (The receiver used to keep only the points of the burst it demodulated
+/// last in a segment; in this capture each burst of a pair also has a candidate of its own, so
+/// this guards the per-frame contract rather than reproducing that fault.)
+#[test]
+fn each_burst_of_a_back_to_back_pair_has_its_own_points() {
+    let mut sc = Scenario::new(RATE);
+    sc.seed = 43;
+    sc.bursts_per_drone = Some(2);
+    sc.interval_s = 0.005;
+    sc.snr_db = Some(20.0);
+    sc.pair = Some(BurstPair {
+        delay_s: 720e-6,
+        offset_hz: 0.0,
+    });
+    let spec = sc.build().expect("scenario");
+    let (samples, truth) = droneid_synth::render_to_vec(&spec);
+    assert_eq!(truth.len(), 4);
+    let mut rx = StreamDecoder::new(&EngineConfig::new(ReceiverConfig::new(RATE))).expect("engine");
+    rx.keep_constellations();
+    let mut out = Vec::new();
+    let mut keep = |f: Frame, c: &[Complex32]| out.push((f, c.to_vec()));
+    for chunk in samples.chunks(1 << 16) {
+        rx.push_with_constellations(chunk, &mut keep);
+    }
+    rx.finish_with_constellations(&mut keep);
+    assert_eq!(out.len(), 4, "every burst of both pairs decoded");
+    for (f, points) in &out {
+        assert!(f.crc24_ok);
+        assert_eq!(
+            points.len(),
+            6 * NUM_CARRIERS,
+            "frame at {}",
+            f.start_sample
+        );
+        let evm = qpsk_evm(points).expect("points");
+        assert!(evm.percent() < 25.0, "EVM {} % at 20 dB", evm.percent());
+    }
+    // Two frames of one pair never share the same points.
+    assert_ne!(out[0].1, out[1].1);
+    assert_ne!(out[2].1, out[3].1);
 }

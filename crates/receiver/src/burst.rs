@@ -157,6 +157,10 @@ pub struct BurstReceiver {
     demod: BurstDemodulator,
     demod_out: Box<DemodResult>,
     decoder: BlockDecoder,
+    /// Keep each frame's equalised points ([`Self::keep_constellations`]).
+    keep_points: bool,
+    /// Equalised points of each frame of the last `receive`, by the frame's start sample.
+    points: Vec<(i64, Vec<Complex32>)>,
     /// Per-candidate trace on stderr when `DRONEID_DEBUG` is set.
     debug: bool,
 }
@@ -248,6 +252,8 @@ impl BurstReceiver {
             demod,
             demod_out: Box::default(),
             decoder,
+            keep_points: false,
+            points: Vec::new(),
             debug: std::env::var_os("DRONEID_DEBUG").is_some(),
         };
         let (_, span) = me.input_span();
@@ -270,6 +276,7 @@ impl BurstReceiver {
             return BurstOutcome::Failed(BurstFailure::NoSync);
         };
         let mut frames = Vec::new();
+        self.points.clear();
         self.base_copy[..seg.len()].copy_from_slice(&self.base[seg.clone()]);
         self.decode_segment(seg.clone(), input_start, cand, false, &mut frames);
         if !frames.iter().any(|f| f.crc24_ok) {
@@ -278,9 +285,13 @@ impl BurstReceiver {
                 *b = c.conj();
             }
             let mut swapped = Vec::new();
+            let kept = self.points.len();
             self.decode_segment(seg, input_start, cand, true, &mut swapped);
             if swapped.iter().any(|f| f.crc24_ok) {
                 frames = swapped;
+                self.points.drain(..kept);
+            } else {
+                self.points.truncate(kept);
             }
         }
         if frames.is_empty() {
@@ -444,29 +455,35 @@ impl BurstReceiver {
                 d.cfo_hz,
             );
             frame.iq_swapped = swapped;
+            if self.keep_points {
+                self.points
+                    .push((frame.start_sample, self.demod.equalised_symbols().to_vec()));
+            }
             frames.push(frame);
         }
     }
 
-    /// From now on (`on`), keep the equalised data symbols of every burst demodulated, for
-    /// [`last_constellation`](Self::last_constellation) (plots: ≈ 3600 complex divisions per
-    /// burst, no allocation). Off by default.
+    /// From now on (`on`), keep the equalised data symbols of every frame, for
+    /// [`constellation_of`](Self::constellation_of) (plots: ≈ 3600 complex divisions and one
+    /// vector per frame). Off by default.
     pub fn keep_constellations(&mut self, on: bool) {
         self.demod.keep_equalised(on);
+        self.keep_points = on;
     }
 
-    /// The data symbols of the last burst that [`receive`](Self::receive) demodulated, for
-    /// constellation plots and EVM, appended to `out` (cleared first); meant for right after
-    /// a `receive` that returned [`BurstOutcome::Frames`], with
-    /// [`keep_constellations`](Self::keep_constellations) on (otherwise empty). They are the
-    /// equalised symbols `Y/Ĥ` of [`BurstDemodulator::equalised_symbols`]: one point per data
-    /// carrier of every data symbol, erased symbols and carriers outside the captured band left
-    /// out, ideal points (±1 ± j)/√2 on every carrier, so a faded carrier is noisier but not
-    /// pulled toward the origin. When a segment holds several bursts, the points are those of
-    /// the one demodulated last (ZC peaks are tried strongest first).
-    pub fn last_constellation(&self, out: &mut Vec<Complex32>) {
-        out.clear();
-        out.extend_from_slice(self.demod.equalised_symbols());
+    /// The data symbols of the frame starting at `start_sample` that the last
+    /// [`receive`](Self::receive) returned, for constellation plots and EVM; empty when
+    /// [`keep_constellations`](Self::keep_constellations) is off or there is no such frame.
+    /// They are the equalised symbols `Y/Ĥ` of [`BurstDemodulator::equalised_symbols`]: one
+    /// point per data carrier of every data symbol, erased symbols and carriers outside the
+    /// captured band left out, ideal points (±1 ± j)/√2 on every carrier, so a faded carrier is
+    /// noisier but not pulled toward the origin. Each frame of a segment that holds several
+    /// bursts has its own.
+    pub fn constellation_of(&self, start_sample: i64) -> &[Complex32] {
+        self.points
+            .iter()
+            .find(|(s, _)| *s == start_sample)
+            .map_or(&[], |(_, p)| p.as_slice())
     }
 
     /// Shift (in subcarriers) that best centres a 601-carrier block in the segment's averaged
@@ -495,8 +512,11 @@ impl BurstReceiver {
             self.spec_sorted.clear();
             self.spec_sorted.extend_from_slice(&self.spec_power);
             let mid = FFT_LEN / 2;
-            let floor =
-                *self.spec_sorted.select_nth_unstable_by(mid, f32::total_cmp).1 * HOLE_REL_MEDIAN;
+            let floor = *self
+                .spec_sorted
+                .select_nth_unstable_by(mid, f32::total_cmp)
+                .1
+                * HOLE_REL_MEDIAN;
             for ((acc, cells), &p) in self
                 .spectrum
                 .iter_mut()
