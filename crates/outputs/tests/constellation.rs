@@ -28,6 +28,20 @@ fn carrier_gain(taps: &[(f64, Complex64)], i: usize) -> f64 {
         .norm_sqr()
 }
 
+/// Frames and their constellations as `droneid plot` gets them: the engine's `StreamDecoder`
+/// with `keep_constellations`, fed in 64 k-sample blocks.
+fn frames_with_points(cfg: ReceiverConfig, samples: &[Complex32]) -> Vec<(Frame, Vec<Complex32>)> {
+    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).expect("engine");
+    rx.keep_constellations();
+    let mut out = Vec::new();
+    let mut keep = |f: Frame, c: &[Complex32]| out.push((f, c.to_vec()));
+    for chunk in samples.chunks(1 << 16) {
+        rx.push_with_constellations(chunk, &mut keep);
+    }
+    rx.finish_with_constellations(&mut keep);
+    out
+}
+
 /// Three 9-symbol bursts through `taps` (empty: a flat channel) at `snr_db`, decoded as
 /// `droneid plot` does: the frames and their constellations.
 fn decode(taps: &[(f64, Complex64)], snr_db: f64, seed: u64) -> Vec<(Frame, Vec<Complex32>)> {
@@ -42,14 +56,7 @@ fn decode(taps: &[(f64, Complex64)], snr_db: f64, seed: u64) -> Vec<(Frame, Vec<
     assert_eq!(truth.len(), 3);
     let mut cfg = ReceiverConfig::new(RATE);
     cfg.report_failed = true;
-    let mut rx = StreamDecoder::new(&EngineConfig::new(cfg)).expect("engine");
-    rx.keep_constellations();
-    let mut out = Vec::new();
-    let mut keep = |f: Frame, c: &[Complex32]| out.push((f, c.to_vec()));
-    for chunk in samples.chunks(1 << 16) {
-        rx.push_with_constellations(chunk, &mut keep);
-    }
-    rx.finish_with_constellations(&mut keep);
+    let out = frames_with_points(cfg, &samples);
     assert_eq!(out.len(), 3, "every burst found at {snr_db} dB");
     for (f, points) in &out {
         assert!(f.crc24_ok, "burst at {snr_db} dB not decoded");
@@ -138,14 +145,7 @@ fn each_burst_of_a_back_to_back_pair_has_its_own_points() {
     let spec = sc.build().expect("scenario");
     let (samples, truth) = droneid_synth::render_to_vec(&spec);
     assert_eq!(truth.len(), 4);
-    let mut rx = StreamDecoder::new(&EngineConfig::new(ReceiverConfig::new(RATE))).expect("engine");
-    rx.keep_constellations();
-    let mut out = Vec::new();
-    let mut keep = |f: Frame, c: &[Complex32]| out.push((f, c.to_vec()));
-    for chunk in samples.chunks(1 << 16) {
-        rx.push_with_constellations(chunk, &mut keep);
-    }
-    rx.finish_with_constellations(&mut keep);
+    let out = frames_with_points(ReceiverConfig::new(RATE), &samples);
     assert_eq!(out.len(), 4, "every burst of both pairs decoded");
     for (f, points) in &out {
         assert!(f.crc24_ok);

@@ -854,7 +854,10 @@ impl EnergyDetector {
         // The most occupied bin of the box or within half a box beside it: an interferer's
         // tail can hold the box while the burst's own bins lie just outside it.
         let half = self.box_bins / 2;
-        let (lo, hi) = (pos.saturating_sub(half), (pos + self.box_bins + half).min(n));
+        let (lo, hi) = (
+            pos.saturating_sub(half),
+            (pos + self.box_bins + half).min(n),
+        );
         let mid = (lo..hi)
             .max_by(|&a, &b| smooth(&self.occupancy, a).total_cmp(&smooth(&self.occupancy, b)))?;
         if !occupied(mid) {
