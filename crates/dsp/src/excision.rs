@@ -41,6 +41,9 @@ pub struct SpectralExcisor {
     cut_cells: Vec<bool>,
     /// Threshold of the majority test over `min_run` consecutive frames (∞: not used).
     majority_threshold: f32,
+    /// Frames and bins of the last [`SpectralExcisor::process`] call (for `cut_cells`).
+    last_frames: usize,
+    last_bins: usize,
     max_len: usize,
 }
 
@@ -90,6 +93,8 @@ impl SpectralExcisor {
             ratios: vec![0.0; max_frames * fft_len],
             cut_cells: vec![false; max_frames * fft_len],
             majority_threshold: f32::INFINITY,
+            last_frames: 0,
+            last_bins: 0,
             max_len,
         }
     }
@@ -111,6 +116,13 @@ impl SpectralExcisor {
         self.n
     }
 
+    /// The cells the last [`Self::process`] call cut, frames × bins (in the order of its
+    /// `bins`): frame `f` covers input samples `(f − 1)·fft_len/2 .. (f + 1)·fft_len/2`.
+    /// Empty before the first call and after a call on empty input or bins.
+    pub fn cut_cells(&self) -> &[bool] {
+        &self.cut_cells[..self.last_frames * self.last_bins]
+    }
+
     /// Excises, in place, every bin `k` of `bins` (FFT bin indices, natural order: bin `k` is
     /// frequency `k/fft_len` of the sample rate, negative frequencies at the top) whose power
     /// exceeds `threshold` × the median power of `bins` in the same frame for at least
@@ -126,6 +138,8 @@ impl SpectralExcisor {
     ) -> usize {
         assert!(x.len() <= self.max_len, "input longer than max_len");
         assert!(bins.iter().all(|&k| k < self.n), "bin index out of range");
+        self.last_frames = 0;
+        self.last_bins = 0;
         if x.is_empty() || bins.is_empty() {
             return 0;
         }
@@ -172,6 +186,8 @@ impl SpectralExcisor {
         let run = min_run.max(1);
         let cut_cells = &mut self.cut_cells[..frames * nb];
         cut_cells.fill(false);
+        self.last_frames = frames;
+        self.last_bins = nb;
         for j in 0..nb {
             let mut f = 0;
             while f < frames {

@@ -54,6 +54,11 @@ pub const SEGMENT_LEN_BASE: usize = 9880 + 2 * SEGMENT_MARGIN_BASE;
 const CORR_FFT_LEN: usize = 4096;
 /// Largest centre-frequency correction taken from the spectrum, in subcarriers.
 const BAND_SEARCH_BINS: i32 = 48;
+/// When the centre search ends at ±[`BAND_SEARCH_BINS`] and nothing decoded, the segment is
+/// mixed and resampled again from the corrected centre, at most this many times (a candidate
+/// up to about 2.9 MHz off: a strong Bluetooth hop beside a weak burst pulls the detector's
+/// box by its own width and more).
+const MAX_RECENTRE_PASSES: usize = 3;
 /// Most bursts decoded from one candidate's segment.
 pub const MAX_BURSTS_PER_CANDIDATE: usize = 4;
 /// ZC correlation peaks closer than this (base-rate samples) belong to one burst: shorter than
@@ -88,6 +93,20 @@ const EXCISION_HALF_BAND_HZ: f64 =
 /// Band-centre spectrum: a cell under this multiple of its frame's median power was zeroed by
 /// the excisor (noise alone falls that low with chance 1 − e^(−0.02·ln 2) ≈ 1.4 %).
 const HOLE_REL_MEDIAN: f32 = 0.02;
+/// Band-centre spectrum: a frame's level is its median power over ±this many bins (inside the
+/// burst's 601 carriers whatever the shift searched).
+const LEVEL_HALF_BINS: i32 = 300 - BAND_SEARCH_BINS;
+/// … and the burst is taken to be on in the frames whose level exceeds this multiple of the
+/// quiet frames' (a low quantile of the levels): a 561-bin median of noise varies by about 5 %,
+/// a burst at −4 dB in-band raises it by 40 %.
+const BURST_FRAME_REL_QUIET: f32 = 1.2;
+/// … when at least this many frames (of 1024 samples; a burst spans about 9) stand out;
+/// otherwise every frame of the segment is averaged.
+const MIN_BURST_FRAMES: usize = 4;
+/// With holes in the band-centre spectrum, the block is taken to lie beyond the search range
+/// when its mean over observed bins is highest at an end of the range and exceeds this
+/// multiple of the mean at the candidate's centre.
+const FAR_BLOCK_REL_MEAN: f32 = 1.01;
 /// Band-centre score: bins on each side of each block edge compared (360 kHz at 15 kHz).
 const EDGE_BINS: usize = 24;
 /// Fraction of the Nyquist band taken as captured: carriers beyond ±0.46·Fs from the capture
@@ -145,7 +164,13 @@ pub struct BurstReceiver {
     /// Cells summed into each bin of `spectrum`.
     spectrum_cells: Vec<u32>,
     /// One frame's power per bin, and a copy for its median.
-    spec_power: Vec<f32>,
+    /// Power spectra of the segment's frames (frames × `FFT_LEN`), for [`Self::band_centre`].
+    spec_rows: Vec<f32>,
+    /// Per frame of `spec_rows`: the hole level and the median over the burst's band.
+    frame_hole: Vec<f32>,
+    frame_level: Vec<f32>,
+    /// Per 1024-sample frame of the segment and 60 kHz excisor bin: a cut cell overlaps it.
+    cut_mask: Vec<bool>,
     spec_sorted: Vec<f32>,
     correlator: FftCorrelator,
     excisor: SpectralExcisor,
@@ -239,7 +264,10 @@ impl BurstReceiver {
             spec_buf: vec![Complex32::new(0.0, 0.0); FFT_LEN],
             spectrum: vec![0.0; FFT_LEN],
             spectrum_cells: vec![0; FFT_LEN],
-            spec_power: Vec::with_capacity(FFT_LEN),
+            spec_rows: vec![0.0; SEGMENT_LEN_BASE / FFT_LEN * FFT_LEN],
+            frame_hole: vec![0.0; SEGMENT_LEN_BASE / FFT_LEN],
+            cut_mask: vec![false; SEGMENT_LEN_BASE / FFT_LEN * EXCISION_FFT_LEN],
+            frame_level: vec![0.0; SEGMENT_LEN_BASE / FFT_LEN],
             spec_sorted: Vec::with_capacity(FFT_LEN),
             corr: Vec::new(),
             corr_pow: vec![0.0; SEGMENT_LEN_BASE],
@@ -278,7 +306,29 @@ impl BurstReceiver {
         let mut frames = Vec::new();
         self.points.clear();
         self.base_copy[..seg.len()].copy_from_slice(&self.base[seg.clone()]);
-        self.decode_segment(seg.clone(), input_start, cand, false, &mut frames);
+        let mut shift = self.decode_segment(seg.clone(), input_start, cand, false, &mut frames);
+        // The centre search ended at its limit: the burst lies further off than the detector's
+        // estimate (a strong narrowband interferer beside it pulled the box), beyond what one
+        // segment's passband shows well. Mix and resample again from the corrected centre.
+        let mut centre = *cand;
+        for _ in 0..MAX_RECENTRE_PASSES {
+            if frames.iter().any(|f| f.crc24_ok) || shift.abs() < BAND_SEARCH_BINS {
+                break;
+            }
+            centre.freq_offset_hz += shift as f64 * SUBCARRIER_SPACING_HZ;
+            let Some(seg2) = self.resample_segment(input, &centre) else {
+                break;
+            };
+            let mut again = Vec::new();
+            let kept = self.points.len();
+            shift = self.decode_segment(seg2, input_start, &centre, false, &mut again);
+            if again.iter().any(|f| f.crc24_ok) {
+                frames = again;
+                self.points.drain(..kept);
+            } else {
+                self.points.truncate(kept);
+            }
+        }
         if !frames.iter().any(|f| f.crc24_ok) {
             // Nothing valid: try the inverted spectrum (I and Q swapped).
             for (b, c) in self.base[seg.clone()].iter_mut().zip(&self.base_copy) {
@@ -344,7 +394,8 @@ impl BurstReceiver {
     }
 
     /// Steps 3–5 on the base-rate segment `self.base[seg]` (conjugated when `swapped`):
-    /// appends a frame for every burst demodulated.
+    /// appends a frame for every burst demodulated; returns the centre shift applied
+    /// (subcarriers, see [`Self::band_centre`]).
     fn decode_segment(
         &mut self,
         seg: std::ops::Range<usize>,
@@ -352,7 +403,7 @@ impl BurstReceiver {
         cand: &Candidate,
         swapped: bool,
         frames: &mut Vec<Frame>,
-    ) {
+    ) -> i32 {
         let fs = self.cfg.sample_rate_hz;
         let half_band = 0.5 * CAPTURED_BAND_FRACTION * fs;
         // Narrowband interference (spurs, Bluetooth hops, Wi-Fi edges) cut out first, over the
@@ -385,6 +436,7 @@ impl BurstReceiver {
         } else {
             0
         };
+        self.mark_cut_cells(excised);
         // 3. Centre refinement from the averaged spectrum (not for captures narrower than a
         //    burst: the block's edges are not there to see).
         let shift_bins = if self.narrow {
@@ -461,6 +513,7 @@ impl BurstReceiver {
             }
             frames.push(frame);
         }
+        shift_bins
     }
 
     /// From now on (`on`), keep the equalised data symbols of every frame, for
@@ -486,6 +539,36 @@ impl BurstReceiver {
             .map_or(&[], |(_, p)| p.as_slice())
     }
 
+    /// `cut_mask` from the excisor's last call (`excised` cells cut): for every 1024-sample
+    /// frame of the segment (as [`Self::band_centre`] cuts it) and 60 kHz excisor bin, whether
+    /// a cell overlapping it was cut.
+    fn mark_cut_cells(&mut self, excised: usize) {
+        self.cut_mask.fill(false);
+        if excised == 0 {
+            return;
+        }
+        let cells = self.excisor.cut_cells();
+        let nb = self.excise_bins.len();
+        if nb == 0 {
+            return;
+        }
+        let hop = EXCISION_FFT_LEN / 2;
+        let band_frames = self.cut_mask.len() / EXCISION_FFT_LEN;
+        for (f, row) in cells.chunks_exact(nb).enumerate() {
+            // Excisor frame f covers segment samples (f − 1)·hop .. (f + 1)·hop.
+            let first = (f * hop).saturating_sub(hop) / FFT_LEN;
+            let last = ((f + 1) * hop - 1) / FFT_LEN;
+            for (&cut, &k) in row.iter().zip(&self.excise_bins) {
+                if !cut {
+                    continue;
+                }
+                for j in first..=last.min(band_frames.saturating_sub(1)) {
+                    self.cut_mask[j * EXCISION_FFT_LEN + k] = true;
+                }
+            }
+        }
+    }
+
     /// Shift (in subcarriers) that best centres a 601-carrier block in the segment's averaged
     /// spectrum, within ±[`BAND_SEARCH_BINS`].
     ///
@@ -500,38 +583,108 @@ impl BurstReceiver {
     fn band_centre(&mut self, seg: std::ops::Range<usize>) -> i32 {
         self.spectrum.fill(0.0);
         self.spectrum_cells.fill(0);
+        // 1. Power spectrum of every frame, with each frame's hole level and its median over
+        //    the burst's band (its level there: burst plus noise while the burst is on).
         let data = &self.base[seg];
-        let mut frames = 0u32;
-        for chunk in data.chunks_exact(FFT_LEN) {
+        let mut frames_all = 0usize;
+        for (chunk, row) in data
+            .chunks_exact(FFT_LEN)
+            .zip(self.spec_rows.chunks_exact_mut(FFT_LEN))
+        {
             self.spec_buf.copy_from_slice(chunk);
             self.fft_1024
                 .process_with_scratch(&mut self.spec_buf, &mut self.scratch);
-            self.spec_power.clear();
-            self.spec_power
-                .extend(self.spec_buf.iter().map(|v| v.norm_sqr()));
+            for (p, v) in row.iter_mut().zip(&self.spec_buf) {
+                let q = v.norm_sqr();
+                *p = if q.is_finite() { q } else { 0.0 };
+            }
             self.spec_sorted.clear();
-            self.spec_sorted.extend_from_slice(&self.spec_power);
+            self.spec_sorted.extend_from_slice(row);
             let mid = FFT_LEN / 2;
-            let floor = *self
+            let hole = *self
                 .spec_sorted
                 .select_nth_unstable_by(mid, f32::total_cmp)
                 .1
                 * HOLE_REL_MEDIAN;
-            for ((acc, cells), &p) in self
+            self.spec_sorted.clear();
+            self.spec_sorted.extend(
+                (-LEVEL_HALF_BINS..=LEVEL_HALF_BINS)
+                    .map(|k| row[k.rem_euclid(FFT_LEN as i32) as usize])
+                    .filter(|&p| p >= hole),
+            );
+            let level = if self.spec_sorted.is_empty() {
+                0.0
+            } else {
+                let mid = self.spec_sorted.len() / 2;
+                *self
+                    .spec_sorted
+                    .select_nth_unstable_by(mid, f32::total_cmp)
+                    .1
+            };
+            self.frame_hole[frames_all] = hole;
+            self.frame_level[frames_all] = level;
+            frames_all += 1;
+        }
+        if frames_all == 0 {
+            return 0;
+        }
+        // 2. The frames in which the burst is on: band level clearly above the quiet frames'
+        //    (a low quantile, as a back-to-back pair can fill most of the segment). Averaging
+        //    only those keeps the band's edges sharp, and a cell excised in some of them does
+        //    not read as a dip (it would, averaged with quiet frames). When too few stand out
+        //    (a weak burst), all frames are used.
+        self.spec_sorted.clear();
+        self.spec_sorted.extend(
+            self.frame_level[..frames_all]
+                .iter()
+                .copied()
+                .filter(|&l| l > 0.0),
+        );
+        let quiet = if self.spec_sorted.is_empty() {
+            0.0
+        } else {
+            let q = self.spec_sorted.len() / 5;
+            *self.spec_sorted.select_nth_unstable_by(q, f32::total_cmp).1
+        };
+        let on = |l: f32| l > BURST_FRAME_REL_QUIET * quiet;
+        let selected = self.frame_level[..frames_all]
+            .iter()
+            .filter(|&&l| on(l))
+            .count();
+        let use_all = selected < MIN_BURST_FRAMES;
+        let mut frames = 0u32;
+        for (f, row) in self
+            .spec_rows
+            .chunks_exact(FFT_LEN)
+            .take(frames_all)
+            .enumerate()
+        {
+            if !use_all && !on(self.frame_level[f]) {
+                continue;
+            }
+            let hole = self.frame_hole[f];
+            // Cells the excisor cut, or next to one (±1 of its 60 kHz bins: the leakage of
+            // what it cut), are left out like holes.
+            let mask = &self.cut_mask[f * EXCISION_FFT_LEN..(f + 1) * EXCISION_FFT_LEN];
+            let near_cut = |k: usize| {
+                let b = k / (FFT_LEN / EXCISION_FFT_LEN);
+                mask[b]
+                    || mask[(b + 1) % EXCISION_FFT_LEN]
+                    || mask[(b + EXCISION_FFT_LEN - 1) % EXCISION_FFT_LEN]
+            };
+            for (k, ((acc, cells), &p)) in self
                 .spectrum
                 .iter_mut()
                 .zip(self.spectrum_cells.iter_mut())
-                .zip(&self.spec_power)
+                .zip(row)
+                .enumerate()
             {
-                if p >= floor && p.is_finite() {
+                if p >= hole && !near_cut(k) {
                     *acc += p;
                     *cells += 1;
                 }
             }
             frames += 1;
-        }
-        if frames == 0 {
-            return 0;
         }
         for (acc, &cells) in self.spectrum.iter_mut().zip(&self.spectrum_cells) {
             *acc /= cells.max(1) as f32;
@@ -542,26 +695,51 @@ impl BurstReceiver {
         let reach = 300 + BAND_SEARCH_BINS + EDGE_BINS as i32;
         let unobserved = (-reach..=reach).filter(|&k| !observed(k)).count();
         let p = |k: i32| self.spectrum[wrap(k)];
-        let mut best = (f32::NEG_INFINITY, 0);
-        if unobserved < EDGE_BINS / 2 {
-            // Power of the 601-bin block centred at shift m, as a running sum.
-            let mut sum: f32 = (-300..=300).map(p).sum();
-            best = (sum, 0);
-            let mut s = sum;
-            for m in 1..=BAND_SEARCH_BINS {
-                s += p(m + 300) - p(m - 301);
-                if s > best.0 {
-                    best = (s, m);
-                }
+        // Power of the 601-bin block centred at shift m, as a running sum.
+        let mut sum: f32 = (-300..=300).map(p).sum();
+        let mut by_power = (sum, 0);
+        let mut s = sum;
+        for m in 1..=BAND_SEARCH_BINS {
+            s += p(m + 300) - p(m - 301);
+            if s > by_power.0 {
+                by_power = (s, m);
             }
-            for m in 1..=BAND_SEARCH_BINS {
-                sum += p(-m - 300) - p(-m + 301);
-                if sum > best.0 {
-                    best = (sum, -m);
-                }
-            }
-            return best.1;
         }
+        for m in 1..=BAND_SEARCH_BINS {
+            sum += p(-m - 300) - p(-m + 301);
+            if sum > by_power.0 {
+                by_power = (sum, -m);
+            }
+        }
+        if unobserved < EDGE_BINS / 2 {
+            return by_power.1;
+        }
+        // Holes: the block's mean over its observed bins (a hole neither adds nor takes away).
+        // When that mean is clearly highest at an end of the range, the burst lies further off
+        // than the edge score can reach (the caller re-centres and searches again).
+        let block_mean = |m: i32| {
+            let (mut sum, mut cnt) = (0.0f32, 0u32);
+            for k in m - 300..=m + 300 {
+                if observed(k) {
+                    sum += p(k);
+                    cnt += 1;
+                }
+            }
+            if cnt == 0 {
+                0.0
+            } else {
+                sum / cnt as f32
+            }
+        };
+        let centre_mean = block_mean(0);
+        for end in [-BAND_SEARCH_BINS, BAND_SEARCH_BINS] {
+            if block_mean(end) > FAR_BLOCK_REL_MEAN * centre_mean
+                && (-BAND_SEARCH_BINS..=BAND_SEARCH_BINS).all(|m| block_mean(m) <= block_mean(end))
+            {
+                return end;
+            }
+        }
+        let mut best = (f32::NEG_INFINITY, 0i32);
         let q = |k: i32| if observed(k) { p(k) } else { 0.0 };
         let e = EDGE_BINS as i32;
         for m in -BAND_SEARCH_BINS..=BAND_SEARCH_BINS {
