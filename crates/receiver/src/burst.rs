@@ -96,13 +96,10 @@ const HOLE_REL_MEDIAN: f32 = 0.02;
 /// Band-centre spectrum: a frame's level is its median power over ±this many bins (inside the
 /// burst's 601 carriers whatever the shift searched).
 const LEVEL_HALF_BINS: i32 = 300 - BAND_SEARCH_BINS;
-/// … and the burst is taken to be on in the frames whose level exceeds this multiple of the
-/// quiet frames' (a low quantile of the levels): a 561-bin median of noise varies by about 5 %,
-/// a burst at −4 dB in-band raises it by 40 %.
-const BURST_FRAME_REL_QUIET: f32 = 1.2;
-/// … when at least this many frames (of 1024 samples; a burst spans about 9) stand out;
-/// otherwise every frame of the segment is averaged.
-const MIN_BURST_FRAMES: usize = 4;
+/// Band-centre spectrum: a cell at or next to one the excisor cut is left out when under this
+/// multiple of its frame's level (what the cut left of it: leakage, a few per cent). One cut
+/// for only part of the frame's time keeps most of its power and stays.
+const RESIDUE_REL_LEVEL: f32 = 0.25;
 /// With holes in the band-centre spectrum, the block is taken to lie beyond the search range
 /// when its mean over observed bins is highest at an end of the range and exceeds this
 /// multiple of the mean at the candidate's centre.
@@ -572,8 +569,9 @@ impl BurstReceiver {
     /// Shift (in subcarriers) that best centres a 601-carrier block in the segment's averaged
     /// spectrum, within ±[`BAND_SEARCH_BINS`].
     ///
-    /// Cells (frame, bin) far below their frame's median power (under [`HOLE_REL_MEDIAN`])
-    /// are ones the excisor zeroed: they are left out of their bin's mean. Normally the score
+    /// Cells (frame, bin) far below their frame's median power (under [`HOLE_REL_MEDIAN`]),
+    /// and cells the excisor cut (or beside them) that kept under [`RESIDUE_REL_LEVEL`] of the
+    /// frame's level, are left out of their bin's mean. Normally the score
     /// of shift `m` is the block's power (optimal on a flat spectrum). When the excisor left
     /// bins near the block unobserved in a quarter of the frames or more (a Wi-Fi frame over
     /// one edge of the burst), such a bin reads as noise and the block's power would slide it
@@ -628,30 +626,6 @@ impl BurstReceiver {
         if frames_all == 0 {
             return 0;
         }
-        // 2. The frames in which the burst is on: band level clearly above the quiet frames'
-        //    (a low quantile, as a back-to-back pair can fill most of the segment). Averaging
-        //    only those keeps the band's edges sharp, and a cell excised in some of them does
-        //    not read as a dip (it would, averaged with quiet frames). When too few stand out
-        //    (a weak burst), all frames are used.
-        self.spec_sorted.clear();
-        self.spec_sorted.extend(
-            self.frame_level[..frames_all]
-                .iter()
-                .copied()
-                .filter(|&l| l > 0.0),
-        );
-        let quiet = if self.spec_sorted.is_empty() {
-            0.0
-        } else {
-            let q = self.spec_sorted.len() / 5;
-            *self.spec_sorted.select_nth_unstable_by(q, f32::total_cmp).1
-        };
-        let on = |l: f32| l > BURST_FRAME_REL_QUIET * quiet;
-        let selected = self.frame_level[..frames_all]
-            .iter()
-            .filter(|&&l| on(l))
-            .count();
-        let use_all = selected < MIN_BURST_FRAMES;
         let mut frames = 0u32;
         for (f, row) in self
             .spec_rows
@@ -659,13 +633,11 @@ impl BurstReceiver {
             .take(frames_all)
             .enumerate()
         {
-            if !use_all && !on(self.frame_level[f]) {
-                continue;
-            }
-            let hole = self.frame_hole[f];
-            // Cells the excisor cut, or next to one (±1 of its 60 kHz bins: the leakage of
-            // what it cut), are left out like holes.
+            // Cells at or next to (±1 of its 60 kHz bins) one the excisor cut are left out
+            // when what is left of them is low (leakage: counted, it reads as a dip).
             let mask = &self.cut_mask[f * EXCISION_FFT_LEN..(f + 1) * EXCISION_FFT_LEN];
+            let hole = self.frame_hole[f];
+            let residue = RESIDUE_REL_LEVEL * self.frame_level[f];
             let near_cut = |k: usize| {
                 let b = k / (FFT_LEN / EXCISION_FFT_LEN);
                 mask[b]
@@ -679,7 +651,7 @@ impl BurstReceiver {
                 .zip(row)
                 .enumerate()
             {
-                if p >= hole && !near_cut(k) {
+                if p >= hole && (p >= residue || !near_cut(k)) {
                     *acc += p;
                     *cells += 1;
                 }
