@@ -68,7 +68,7 @@ for delay in (660, 720, 800, 900):
     CONDITIONS.append((f"pair-{delay}us", f"back-to-back pairs on one channel, second starts "
                        f"{delay} us after the first", 30.72e6,
                        ["--pair-delay-us", str(delay)], SNR_LOW, True))
-for sep in (5e6, 7e6, 9e6):
+for sep in (5e6, 6e6, 7e6, 9e6):
     CONDITIONS.append((f"overlap-{sep/1e6:g}M", f"pairs {sep/1e6:g} MHz apart overlapping in time "
                        "(second starts 200 us after the first)", 30.72e6,
                        [f"--freq-offset-hz={-sep/2:.0f}", "--pair-delay-us", "200",

@@ -158,6 +158,65 @@ fn wifi_frames_over_a_channel_edge() {
     }
 }
 
+/// A third of the channel (3 MHz) under Wi-Fi frames 20 dB up, bursts before, under and across
+/// them: the detector's floor must not be raised by the Wi-Fi channel's duty (it was raised
+/// without bound), and the burst receiver's centre must ignore what the excisor cut.
+#[test]
+fn wifi_frames_over_a_third_of_the_channel() {
+    let d = dir();
+    synth_and_decode(
+        d.path(),
+        "wifi3",
+        &[
+            "--sample-rate",
+            "30.72M",
+            "--bursts",
+            "12",
+            "--interval-ms",
+            "3",
+            "--snr-db",
+            "8",
+            "--wifi-db",
+            "20",
+            "--wifi-overlap-hz",
+            "3e6",
+            "--wifi-on-ms",
+            "1",
+            "--wifi-period-ms",
+            "2.5",
+            "--seed",
+            "5",
+        ],
+    );
+}
+
+/// A Bluetooth-like hopper over ±5 MHz of a 30.72 MS/s capture, 20 dB over the noise in 1 MHz,
+/// bursts at 0 dB: hops beside a burst pull the detector's box by 1–3 MHz; the burst receiver
+/// re-centres from the corrected centre.
+#[test]
+fn bluetooth_like_hopper_around_weak_bursts() {
+    let d = dir();
+    synth_and_decode(
+        d.path(),
+        "hopper30",
+        &[
+            "--sample-rate",
+            "30.72M",
+            "--bursts",
+            "12",
+            "--interval-ms",
+            "3",
+            "--snr-db",
+            "0",
+            "--hopper-db",
+            "20",
+            "--hopper-channels-mhz=-5,-4,-3,-2,-1,0,1,2,3,4,5",
+            "--seed",
+            "12",
+        ],
+    );
+}
+
 #[test]
 fn time_overlapping_bursts_on_channels_7_mhz_apart() {
     let d = dir();
