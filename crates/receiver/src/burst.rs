@@ -160,7 +160,6 @@ pub struct BurstReceiver {
     spectrum: Vec<f32>,
     /// Cells summed into each bin of `spectrum`.
     spectrum_cells: Vec<u32>,
-    /// One frame's power per bin, and a copy for its median.
     /// Power spectra of the segment's frames (frames × `FFT_LEN`), for [`Self::band_centre`].
     spec_rows: Vec<f32>,
     /// Per frame of `spec_rows`: the hole level and the median over the burst's band.
@@ -168,6 +167,7 @@ pub struct BurstReceiver {
     frame_level: Vec<f32>,
     /// Per 1024-sample frame of the segment and 60 kHz excisor bin: a cut cell overlaps it.
     cut_mask: Vec<bool>,
+    /// Scratch for one frame's medians.
     spec_sorted: Vec<f32>,
     correlator: FftCorrelator,
     excisor: SpectralExcisor,
@@ -319,12 +319,7 @@ impl BurstReceiver {
             let mut again = Vec::new();
             let kept = self.points.len();
             shift = self.decode_segment(seg2, input_start, &centre, false, &mut again);
-            if again.iter().any(|f| f.crc24_ok) {
-                frames = again;
-                self.points.drain(..kept);
-            } else {
-                self.points.truncate(kept);
-            }
+            self.keep_if_valid(&mut frames, again, kept);
         }
         if !frames.iter().any(|f| f.crc24_ok) {
             // Nothing valid: try the inverted spectrum (I and Q swapped).
@@ -334,18 +329,24 @@ impl BurstReceiver {
             let mut swapped = Vec::new();
             let kept = self.points.len();
             self.decode_segment(seg, input_start, cand, true, &mut swapped);
-            if swapped.iter().any(|f| f.crc24_ok) {
-                frames = swapped;
-                self.points.drain(..kept);
-            } else {
-                self.points.truncate(kept);
-            }
+            self.keep_if_valid(&mut frames, swapped, kept);
         }
         if frames.is_empty() {
             BurstOutcome::Failed(BurstFailure::NoSync)
         } else {
             frames.sort_by_key(|f| f.start_sample);
             BurstOutcome::Frames(frames)
+        }
+    }
+
+    /// A retry's frames replace `frames` when one of them is CRC-valid (with the points the
+    /// retry kept, those after index `kept`); otherwise the retry's points are dropped.
+    fn keep_if_valid(&mut self, frames: &mut Vec<Frame>, tried: Vec<Frame>, kept: usize) {
+        if tried.iter().any(|f| f.crc24_ok) {
+            *frames = tried;
+            self.points.drain(..kept);
+        } else {
+            self.points.truncate(kept);
         }
     }
 
