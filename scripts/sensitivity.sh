@@ -4,7 +4,7 @@
 # then appends the real-air tables (narrow captures, DC spike, interferers, pairs; 200 bursts per
 # point through `droneid synth` + `droneid decode`, scripts/real_air_tables.py).
 # Extra arguments go to `droneid bench --sensitivity` (e.g. --bursts-per-point 50 for a quick look).
-# REAL_AIR=0 skips the real-air tables (about 25 minutes on a 2-core machine).
+# REAL_AIR=0 skips the real-air tables (about 6 minutes on a 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p droneid-cli
