@@ -704,13 +704,11 @@ impl BurstReceiver {
                 sum / cnt as f32
             }
         };
-        let centre_mean = block_mean(0);
-        for end in [-BAND_SEARCH_BINS, BAND_SEARCH_BINS] {
-            if block_mean(end) > FAR_BLOCK_REL_MEAN * centre_mean
-                && (-BAND_SEARCH_BINS..=BAND_SEARCH_BINS).all(|m| block_mean(m) <= block_mean(end))
-            {
-                return end;
-            }
+        let (far_m, far_mean) = (-BAND_SEARCH_BINS..=BAND_SEARCH_BINS)
+            .map(|m| (m, block_mean(m)))
+            .fold((0, f32::NEG_INFINITY), |b, x| if x.1 > b.1 { x } else { b });
+        if far_m.abs() == BAND_SEARCH_BINS && far_mean > FAR_BLOCK_REL_MEAN * block_mean(0) {
+            return far_m;
         }
         let mut best = (f32::NEG_INFINITY, 0i32);
         let q = |k: i32| if observed(k) { p(k) } else { 0.0 };
