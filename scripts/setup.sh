@@ -72,7 +72,10 @@ py_sources_changed() {
 if py_sources_changed || ! "$REPO/target/pyenv/bin/python3" -c "import droneid" 2>/dev/null; then
   echo "setup.sh: building the droneid Python package into target/pyenv (pip install ./python)"
   touch "$PY_STAMP.new"  # sources edited during the build make the next run build again
-  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}" "$REPO/target/pyenv/bin/pip" install -q \
+  # The venv's bin/ goes first on PATH: maturin 1.16's build hook runs `maturin` from PATH,
+  # not from its own venv (seen in CI: "No such file or directory: 'maturin'").
+  PATH="$REPO/target/pyenv/bin:$PATH" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}" \
+    "$REPO/target/pyenv/bin/pip" install -q \
     --disable-pip-version-check --no-build-isolation "$REPO/python"
   mv "$PY_STAMP.new" "$PY_STAMP"
 fi
